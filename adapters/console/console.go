@@ -1,0 +1,186 @@
+// Package console is the terminal platform: one person at a keyboard (or a
+// script on stdin) plays any identity, and every message the bot sends, to
+// anyone, is printed with its recipient.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// Engine is what the console needs of the bot.
+type Engine interface {
+	Handle(ctx context.Context, in bot.Input) error
+	Unavailable(in bot.Input, lang string) bot.Message
+}
+
+// Adapter reads lines and prints messages. It is also the bot.Sender for
+// every platform when the bot runs in the terminal.
+type Adapter struct {
+	Engine Engine
+	In     io.Reader
+	Out    io.Writer
+	// As is the identity typed lines come from, e.g. console:an.
+	As string
+	// Prompt prints a prompt before each line (a terminal); otherwise each
+	// line read is echoed after the identity, so a piped session reads as a
+	// transcript.
+	Prompt bool
+	// Flush, when set, runs after each line until the replies it caused are
+	// printed, so that the next line may press their buttons.
+	Flush func(ctx context.Context) error
+
+	mu      sync.Mutex
+	refs    int
+	buttons map[string]pressable // by address: the last buttons shown there
+}
+
+type pressable struct {
+	ref     string
+	buttons []bot.Button
+}
+
+var _ bot.Sender = (*Adapter)(nil)
+
+// Run reads lines until EOF or ctx ends.
+func (a *Adapter) Run(ctx context.Context) error {
+	if a.As == "" {
+		a.As = "console:an"
+	}
+	lines := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(a.In)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		errc <- sc.Err()
+	}()
+	pending := []string{}
+	for {
+		if a.Prompt {
+			a.printf("%s> ", a.As)
+		}
+		var line string
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		case line = <-lines:
+		}
+		if !a.Prompt {
+			a.printf("%s> %s\n", a.As, line)
+		}
+		// A line ending in a backslash continues on the next one, so a
+		// one-message proposal can be typed over several lines.
+		if strings.HasSuffix(line, `\`) {
+			pending = append(pending, strings.TrimSuffix(line, `\`))
+			continue
+		}
+		text := strings.Join(append(pending, line), "\n")
+		pending = pending[:0]
+		if err := a.line(ctx, text); err != nil {
+			return err
+		}
+	}
+}
+
+func (a *Adapter) line(ctx context.Context, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	if who, ok := strings.CutPrefix(text, "/as"); ok && (who == "" || who[0] == ' ') {
+		who = strings.TrimSpace(who)
+		if who == "" {
+			a.printf("   (you are %s; /as IDENTITY switches, e.g. /as console:giamdoc)\n", a.As)
+			return nil
+		}
+		if !strings.Contains(who, ":") {
+			who = "console:" + who
+		}
+		a.As = who
+		a.printf("   (you are now %s)\n", who)
+		return nil
+	}
+	in := bot.Input{Platform: "console", Chat: a.As, Sender: a.As, Text: text}
+	if n, err := strconv.Atoi(text); err == nil {
+		a.mu.Lock()
+		p := a.buttons[a.As]
+		a.mu.Unlock()
+		if n >= 1 && n <= len(p.buttons) {
+			in.Text, in.Button, in.Ref = "", p.buttons[n-1].Data, p.ref
+		}
+	}
+	if err := a.Engine.Handle(ctx, in); err != nil {
+		m := a.Engine.Unavailable(in, "")
+		_, _ = a.Send(ctx, in.Chat, &m)
+		return nil
+	}
+	if a.Flush != nil {
+		return a.Flush(ctx)
+	}
+	return nil
+}
+
+// Send prints m with its recipient.
+func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.refs++
+	ref := "console:" + strconv.Itoa(a.refs)
+	var b strings.Builder
+	switch {
+	case m.Edit != "":
+		fmt.Fprintf(&b, "   ┄ %s: message %s edited ┄\n", address, strings.TrimPrefix(m.Edit, "console:"))
+		if ps, ok := a.buttons[address]; ok && ps.ref == m.Edit {
+			delete(a.buttons, address)
+		}
+	case address == a.As:
+		fmt.Fprintf(&b, "── to you (%s) ──\n", address)
+	default:
+		fmt.Fprintf(&b, "── to %s ──\n", address)
+	}
+	for _, line := range strings.Split(m.Text.String(), "\n") {
+		b.WriteString("   " + line + "\n")
+	}
+	if len(m.Buttons) > 0 {
+		var flat []bot.Button
+		b.WriteString("  ")
+		for _, row := range m.Buttons {
+			for _, btn := range row {
+				flat = append(flat, btn)
+				fmt.Fprintf(&b, " [%d] %s", len(flat), btn.Label)
+			}
+		}
+		b.WriteString("\n")
+		if a.buttons == nil {
+			a.buttons = map[string]pressable{}
+		}
+		a.buttons[address] = pressable{ref: ref, buttons: flat}
+	}
+	if len(m.Image) > 0 {
+		fmt.Fprintf(&b, "   (image, %d bytes)\n", len(m.Image))
+	}
+	_, err := io.WriteString(a.Out, b.String())
+	return ref, err
+}
+
+func (a *Adapter) printf(format string, args ...any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	fmt.Fprintf(a.Out, format, args...)
+}

@@ -1,0 +1,369 @@
+package bot
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type qkind int
+
+const (
+	qText qkind = iota
+	qDate
+	qCadence
+	qChoice
+)
+
+// question is one thing an action needs to know.
+type question struct {
+	key      string
+	kind     qkind
+	choices  []string
+	optional bool // "-" leaves it empty (or, for cadence, the default)
+}
+
+var (
+	yesNo    = []string{"yes", "no"}
+	verdicts = []string{"on_track", "needs_support", "off_track"}
+	outcomes = []string{"achieved", "not_achieved"}
+	adjusts  = []string{"end", "cadence", "scope", "conditions"}
+)
+
+// actionQuestions is what each action asks before it is recorded, in order.
+var actionQuestions = map[Action][]question{
+	ApprovePilot:    {{key: "end", kind: qDate}, {key: "cadence", kind: qCadence, optional: true}, {key: "conditions", optional: true}},
+	RequestRevision: {{key: "note"}},
+	Reject:          {{key: "reason"}},
+	Withdraw:        {{key: "confirm", kind: qChoice, choices: []string{"yes"}}},
+	Report:          {{key: "text"}},
+	RaiseObstacle:   {{key: "text"}},
+	Respond:         {{key: "answer"}},
+	Check:           {{key: "verdict", kind: qChoice, choices: verdicts}, {key: "note", optional: true}},
+	Adjust:          {{key: "what", kind: qChoice, choices: adjusts}, {key: "value"}},
+	Suspend:         {{key: "reason"}},
+	Resume:          {{key: "note", optional: true}},
+	Stop:            {{key: "reason"}, {key: "violation", kind: qChoice, choices: yesNo}},
+	Complete:        {{key: "outcome", kind: qChoice, choices: outcomes}, {key: "lessons"}, {key: "recommend", kind: qChoice, choices: yesNo}},
+}
+
+// authorize refuses an actor who may not take a on p, and an action that
+// p's status does not allow, saying why.
+func (c *call) authorize(a Action, p *Proposal) error {
+	if LeaderAction(a) {
+		if !c.e.inCharge(c.person, p) {
+			if c.person == p.Proposer {
+				return refuse("err.own_proposal", "ID", p.ID)
+			}
+			return refuse("err.leader_only", "ID", p.ID, "Unit", c.unitName(p.Unit))
+		}
+	} else if c.person != p.Proposer {
+		return refuse("err.proposer_only", "ID", p.ID)
+	}
+	if _, ok := next(a, p.Status); !ok {
+		return c.stale(p, a)
+	}
+	return nil
+}
+
+// stale explains that p's status no longer allows a: who moved it, when.
+func (c *call) stale(p *Proposal, a Action) error {
+	kv := []any{"ID", p.ID, "Status", c.l.T("status." + string(p.Status)), "Action", c.l.T("action." + string(a))}
+	evs, err := c.e.store.Events(c.ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if n := len(evs); n > 0 {
+		last := evs[n-1]
+		kv = append(kv, "Who", c.nameOf(last.Actor), "When", c.l.Time(last.At), "Last", c.l.T("action."+string(last.Action)))
+		if p.Status.Terminal() || a == ApprovePilot || a == Reject || a == RequestRevision {
+			return refuse("err.already", kv...)
+		}
+	}
+	return refuse("err.not_now", kv...)
+}
+
+// begin starts action a on proposal id: it checks at once that the sender
+// may take it, then asks its questions (or records it when text already
+// answers the only one).
+func (c *call) begin(a Action, id, text string) error {
+	p, err := c.get(id)
+	if err != nil {
+		return err
+	}
+	if err := c.authorize(a, p); err != nil {
+		return err
+	}
+	if a == Resubmit {
+		return c.revise(p, text)
+	}
+	d := &Dialog{Kind: "act", Target: id, Ver: p.Version, Data: map[string]string{"action": string(a)}, Ref: c.in.Ref}
+	if a == Respond {
+		n, err := openObstacle(p, d, c.buttonArg())
+		if err != nil {
+			return err
+		}
+		d.Data["n"] = strconv.Itoa(n)
+	}
+	qs := actionQuestions[a]
+	d.Step = qs[0].key
+	if text != "" && len(qs) == 1 && qs[0].kind == qText {
+		if err := CheckLength("text", text); err != nil {
+			return err
+		}
+		d.Data[qs[0].key] = text
+		return c.perform(a, id, d)
+	}
+	c.s.Dialog = d
+	c.ask(d)
+	return nil
+}
+
+// buttonArg is the second argument of the pressed button, if any.
+func (c *call) buttonArg() string {
+	if _, args, ok := DecodeButton(c.in.Button); ok && len(args) > 1 {
+		return args[1]
+	}
+	return ""
+}
+
+// openObstacle picks the obstacle to respond to: the one the button names,
+// else the oldest open one.
+func openObstacle(p *Proposal, d *Dialog, arg string) (int, error) {
+	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(p.Obstacles) && p.Obstacles[n-1].Open() {
+		return n, nil
+	}
+	for _, o := range p.Obstacles {
+		if o.Open() {
+			return o.N, nil
+		}
+	}
+	return 0, invalid("err.no_open_obstacle", "ID", p.ID)
+}
+
+func (d *Dialog) questions() []question {
+	qs := actionQuestions[Action(d.Data["action"])]
+	return qs
+}
+
+// ask sends the question the dialog is at.
+func (c *call) ask(d *Dialog) {
+	if d.Kind == "propose" {
+		c.askField(d)
+		return
+	}
+	a := Action(d.Data["action"])
+	for _, q := range d.questions() {
+		if q.key != d.Step {
+			continue
+		}
+		t := &tx{}
+		t.c(d.Target).p(" — ").b(c.l.T("action."+string(a))).nl()
+		key := "ask." + string(a) + "." + q.key
+		if a == Adjust && q.key == "value" {
+			key = "ask.adjust.value." + d.Data["what"]
+		}
+		t.p(c.l.T(key, "Default", c.l.Days(c.e.org.Policy.ReportEvery)))
+		if q.optional {
+			t.nl().i(c.l.T("ask.optional"))
+		}
+		var rows [][]Button
+		for _, ch := range q.choices {
+			rows = append(rows, []Button{{Label: c.l.T("choice." + q.key + "." + ch), Data: EncodeButton("q", ch)}})
+		}
+		if len(rows) > 0 { // text questions leave /cancel to the user: a typed number must stay an answer
+			rows = append(rows, []Button{{Label: c.l.T("btn.cancel"), Data: EncodeButton("q", "/cancel")}})
+		}
+		c.reply(t.t, rows...)
+		return
+	}
+}
+
+// answer takes a typed (or chosen) answer to the dialog's question.
+func (c *call) answer(text string) error {
+	d := c.s.Dialog
+	if d.Kind == "propose" {
+		return c.formAnswer(text)
+	}
+	qs := d.questions()
+	i := slices.IndexFunc(qs, func(q question) bool { return q.key == d.Step })
+	if i < 0 {
+		c.s.Dialog = nil
+		return invalid("err.dialog_lost")
+	}
+	q := qs[i]
+	v, err := c.value(d, q, text)
+	if err != nil {
+		return err
+	}
+	d.Data[q.key] = v
+	if i+1 < len(qs) {
+		d.Step = qs[i+1].key
+		c.ask(d)
+		return nil
+	}
+	return c.perform(Action(d.Data["action"]), d.Target, d)
+}
+
+// value validates an answer to q.
+func (c *call) value(d *Dialog, q question, text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", invalid("err.empty")
+	}
+	skip := text == "-"
+	if skip && !q.optional {
+		return "", invalid("err.required")
+	}
+	kind := q.kind
+	if Action(d.Data["action"]) == Adjust && q.key == "value" {
+		kind = map[string]qkind{"end": qDate, "cadence": qCadence}[d.Data["what"]]
+	}
+	switch kind {
+	case qDate:
+		day, err := ParseDate(text)
+		if err != nil {
+			return "", err
+		}
+		if day <= c.now.In(c.e.org.Location).Format("2006-01-02") {
+			return "", invalid("err.date_past")
+		}
+		return day, nil
+	case qCadence:
+		if skip {
+			return c.e.org.Policy.ReportEvery.String(), nil
+		}
+		cad, err := ParseCadence(text)
+		if err != nil {
+			return "", err
+		}
+		return cad.String(), nil
+	case qChoice:
+		for _, ch := range q.choices {
+			if strings.EqualFold(text, ch) || strings.EqualFold(text, c.l.T("choice."+q.key+"."+ch)) {
+				return ch, nil
+			}
+		}
+		if q.key == "confirm" || slices.Equal(q.choices, yesNo) {
+			if yes(text) {
+				return "yes", nil
+			}
+			if no(text) && len(q.choices) > 1 {
+				return "no", nil
+			}
+		}
+		return "", invalid("err.choose")
+	}
+	if skip {
+		return "", nil
+	}
+	if err := CheckLength("text", text); err != nil {
+		return "", err
+	}
+	return text, nil
+}
+
+func yes(s string) bool {
+	switch foldKey(s) {
+	case "yes", "y", "có", "co", "đồng ý", "ok", "vâng", "xác nhận":
+		return true
+	}
+	return false
+}
+
+func no(s string) bool {
+	switch foldKey(s) {
+	case "no", "n", "không", "khong":
+		return true
+	}
+	return false
+}
+
+// perform records action a on proposal id with the dialog's answers. It
+// re-reads and re-checks on a conflict, so of two leaders deciding at the
+// same moment exactly one decision is recorded and the other is told why.
+func (c *call) perform(a Action, id string, d *Dialog) error {
+	data := map[string]string{}
+	for k, v := range d.Data {
+		if k != "action" && k != "confirm" && v != "" {
+			data[k] = v
+		}
+	}
+	if a == Adjust {
+		data = map[string]string{d.Data["what"]: d.Data["value"]}
+	}
+	for attempt := 0; ; attempt++ {
+		p, err := c.get(id)
+		if err != nil {
+			return err
+		}
+		if err := c.authorize(a, p); err != nil {
+			c.s.Dialog = nil
+			return err
+		}
+		np, ev, err := Step(p, id, a, c.in.Sender, c.now, data)
+		if err != nil {
+			return err
+		}
+		c.s.Dialog = nil
+		c.done(a, np, d.Ref)
+		msgs := append(c.out, c.notices(a, np, ev)...)
+		err = c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: p.Status, Messages: msgs, Due: c.e.dueOf(np)})
+		if errors.Is(err, ErrConflict) && attempt < 3 {
+			c.out = c.out[:len(c.out)-c.doneCount(d.Ref)]
+			delete(c.loaded, id)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.out = nil
+		c.loaded[id] = np
+		c.changed = true
+		c.e.wake()
+		return nil
+	}
+}
+
+// done adds the confirmation to the actor and, when the action began from a
+// button, the edit that takes the buttons off that message.
+func (c *call) done(a Action, p *Proposal, ref string) {
+	c.reply(c.recorded(c.l, a, p))
+	if ref != "" {
+		t := &tx{}
+		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl().p(c.l.T("msg.decided", "Action", c.l.T("action."+string(a)), "Who", c.displayName(), "When", c.l.Time(c.now)))
+		c.out = append(c.out, Message{ID: NewMessageID(), To: []string{c.in.Chat}, Edit: ref, Text: t.t})
+	}
+}
+
+func (c *call) doneCount(ref string) int {
+	if ref != "" {
+		return 2
+	}
+	return 1
+}
+
+// dueOf computes the due times the schedules read.
+func (e *Engine) dueOf(p *Proposal) map[string]time.Time {
+	due := map[string]time.Time{DueReview: {}, DueReport: {}, DueObstacle: {}, DueEnd: {}}
+	switch p.Status {
+	case Submitted:
+		due[DueReview] = p.Since
+	case Piloting:
+		due[DueReport] = p.LastReport.Add(p.Pilot.Cadence)
+		if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, e.org.Location); err == nil {
+			due[DueEnd] = end.AddDate(0, 0, 1)
+		}
+	}
+	if p.Status == Piloting || p.Status == Suspended {
+		for _, o := range p.Obstacles {
+			if o.Open() {
+				due[DueObstacle] = o.Opened
+				break
+			}
+		}
+	}
+	return due
+}

@@ -1,0 +1,427 @@
+package bot
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/sangkien/sangkien/org"
+)
+
+// dispatch routes one input to what handles it.
+func (c *call) dispatch() error {
+	if utf8.RuneCountInString(c.in.Text) > MaxInput {
+		return invalid("err.input_too_long", "Max", MaxInput)
+	}
+	if c.in.Button != "" {
+		if c.in.Group {
+			return nil
+		}
+		return c.button(c.in.Button)
+	}
+	text := strings.TrimSpace(norm.NFC.String(c.in.Text))
+	if strings.HasPrefix(text, "/") {
+		cmd, rest := splitCommand(text)
+		if c.in.Group {
+			if cmd == "help" || cmd == "start" {
+				c.help()
+			}
+			return nil
+		}
+		return c.command(cmd, rest)
+	}
+	if c.in.Group {
+		return nil
+	}
+	if c.s.Dialog != nil {
+		return c.answer(text)
+	}
+	c.say("msg.not_understood")
+	return nil
+}
+
+// splitCommand returns the command word (lower case, without the slash
+// and any @botname) and the rest of the text, keeping its line breaks.
+func splitCommand(text string) (string, string) {
+	word, rest := text, ""
+	if i := strings.IndexAny(text, " \t\n"); i >= 0 {
+		word, rest = text[:i], strings.TrimSpace(text[i:])
+	}
+	word = strings.ToLower(strings.TrimPrefix(word, "/"))
+	if i := strings.IndexByte(word, '@'); i >= 0 {
+		word = word[:i]
+	}
+	return word, rest
+}
+
+func (c *call) command(cmd, rest string) error {
+	switch cmd {
+	case "start", "help":
+		c.help()
+		return nil
+	case "lang":
+		return c.setLang(rest)
+	case "join":
+		return c.join(rest)
+	case "propose":
+		return c.propose(rest)
+	case "cancel":
+		if c.s.Dialog == nil {
+			c.say("msg.nothing_to_cancel")
+			return nil
+		}
+		c.s.Dialog = nil
+		c.say("msg.cancelled")
+		return nil
+	case "back":
+		return c.back()
+	case "mine":
+		return c.mine()
+	case "pending":
+		return c.pending()
+	case "pilots":
+		return c.pilots()
+	case "show", "history", "certificate":
+		id, err := c.argID(rest, cmd)
+		if err != nil {
+			return err
+		}
+		p, err := c.viewable(id)
+		if err != nil {
+			return err
+		}
+		switch cmd {
+		case "show":
+			c.reply(c.details(c.l, p), c.buttonsFor(c.l, p, c.person)...)
+			return nil
+		case "history":
+			return c.history(p)
+		}
+		return c.certificate(p)
+	case "report", "obstacle", "withdraw", "revise":
+		a := map[string]Action{"report": Report, "obstacle": RaiseObstacle, "withdraw": Withdraw, "revise": Resubmit}[cmd]
+		id, err := c.argID(rest, cmd)
+		if err != nil {
+			return err
+		}
+		_, text, _ := strings.Cut(rest, " ")
+		if i := strings.IndexAny(rest, " \n"); i >= 0 {
+			text = strings.TrimSpace(rest[i:])
+		} else {
+			text = ""
+		}
+		return c.begin(a, id, text)
+	}
+	return invalid("err.unknown_command", "Command", "/"+cmd)
+}
+
+// argID reads the proposal id a command needs.
+func (c *call) argID(rest, cmd string) (string, error) {
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return "", invalid("err.need_id", "Command", "/"+cmd)
+	}
+	id, ok := ParseID(f[0])
+	if !ok {
+		return "", invalid("err.bad_id", "ID", clip(f[0], 40))
+	}
+	return id, nil
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+func (c *call) help() {
+	t := &tx{}
+	t.b(c.l.T("help.title")).nl().p(c.l.T("help.intro")).nl()
+	leads := c.e.org.LeaderOf(c.person)
+	home := c.homeUnit()
+	if home != nil {
+		t.nl().b(c.l.T("help.you_are_member", "Unit", home.Name)).nl().p(c.l.T("help.cadre")).nl()
+	} else if len(leads) == 0 {
+		t.nl().p(c.l.T("help.join_first")).nl()
+	}
+	if len(leads) > 0 {
+		names := make([]string, len(leads))
+		for i, u := range leads {
+			names[i] = u.Name
+		}
+		t.nl().b(c.l.T("help.you_lead", "Units", strings.Join(names, ", "))).nl().p(c.l.T("help.leader")).nl()
+	}
+	t.nl().p(c.l.T("help.common"))
+	c.reply(t.t)
+}
+
+func (c *call) setLang(rest string) error {
+	l := strings.ToLower(strings.TrimSpace(rest))
+	if !slices.Contains(Languages, l) {
+		return invalid("err.lang", "Lang", c.lang())
+	}
+	c.s.Lang = l
+	c.l = c.e.cat.loc(l, c.e.org.Location)
+	c.say("msg.lang_set")
+	return nil
+}
+
+// homeUnit is the unit a person files proposals in: the one joined last,
+// else the first listing them as a member, else the first they lead.
+func (c *call) homeUnit() *org.Unit {
+	if u := c.e.org.Unit(c.s.Unit); u != nil {
+		return u
+	}
+	if m := c.e.org.MemberOf(c.person); len(m) > 0 {
+		return m[0]
+	}
+	if m := c.e.org.LeaderOf(c.person); len(m) > 0 {
+		return m[0]
+	}
+	return nil
+}
+
+func (c *call) join(code string) error {
+	if strings.TrimSpace(code) == "" {
+		return invalid("err.join_usage")
+	}
+	u := c.e.org.UnitByJoinCode(code)
+	if u == nil {
+		return invalid("err.join_code", "Code", clip(code, 40))
+	}
+	if c.s.Unit == u.ID {
+		c.say("msg.join_already", "Unit", u.Name)
+		return nil
+	}
+	c.s.Unit = u.ID
+	c.say("msg.joined", "Unit", u.Name)
+	name := c.displayName()
+	for _, leader := range u.Leaders {
+		if leader == c.person {
+			continue
+		}
+		c.out = append(c.out, c.notice([]string{"person:" + leader}, func(l loc) Body {
+			return Body{Text: plain(l.T("notice.joined", "Name", name, "Who", c.in.Sender, "Unit", u.Name))}
+		}))
+	}
+	return nil
+}
+
+// displayName is the sender's name from the org file, else the platform's.
+func (c *call) displayName() string {
+	if p := c.e.org.Person(c.person); p != nil && p.Name != "" {
+		return p.Name
+	}
+	if c.in.Name != "" {
+		return clip(c.in.Name, 80)
+	}
+	return c.in.Sender
+}
+
+// nameOf renders an identity or person id as a person's name.
+func (c *call) nameOf(who string) string {
+	if who == c.in.Sender || who == c.person {
+		return c.displayName()
+	}
+	return c.e.org.DisplayName(c.e.org.PersonOf(who))
+}
+
+func (c *call) mine() error {
+	ids, err := c.e.store.ByProposer(c.ctx, c.person)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		c.say("msg.mine_empty")
+		return nil
+	}
+	ps, err := c.e.store.Proposals(c.ctx, ids)
+	if err != nil {
+		return err
+	}
+	t := &tx{}
+	t.b(c.l.T("mine.title")).nl()
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		t.nl().c(p.ID).p(" ", p.Fields[FieldTitle], " — ").i(c.l.T("status." + string(p.Status)))
+	}
+	c.reply(t.t)
+	return nil
+}
+
+// viewable loads a proposal the sender may see: the proposer's own, or
+// one a leader is in charge of.
+func (c *call) viewable(id string) (*Proposal, error) {
+	p, err := c.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Proposer != c.person && !c.e.inCharge(c.person, p) {
+		return nil, refuse("err.not_yours", "ID", id)
+	}
+	return p, nil
+}
+
+// get returns a proposal, from what Load read when it can.
+func (c *call) get(id string) (*Proposal, error) {
+	if p, ok := c.loaded[id]; ok {
+		return p, nil
+	}
+	ps, err := c.e.store.Proposals(c.ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if ps[0] == nil {
+		return nil, &Error{Code: ENotFound, Key: "err.not_found", Data: map[string]any{"ID": id}}
+	}
+	c.loaded[id] = ps[0]
+	return ps[0], nil
+}
+
+// chargeUnits are the units whose leaders are in charge of p: its unit and
+// the ancestors it has escalated to.
+func (e *Engine) chargeUnits(p *Proposal) []*org.Unit {
+	u := e.org.Unit(p.Unit)
+	if u == nil {
+		return nil
+	}
+	units := []*org.Unit{u}
+	anc := e.org.Ancestors(p.Unit)
+	for i := 0; i < p.Escalation && i < len(anc); i++ {
+		units = append(units, anc[i])
+	}
+	return units
+}
+
+// inCharge reports whether person may decide on p: a leader of a unit in
+// charge of it, and not its proposer.
+func (e *Engine) inCharge(person string, p *Proposal) bool {
+	if person == p.Proposer {
+		return false
+	}
+	for _, u := range e.chargeUnits(p) {
+		if e.org.IsLeader(person, u.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// deciders lists the people in charge of p.
+func (e *Engine) deciders(p *Proposal) []string {
+	var out []string
+	for _, u := range e.chargeUnits(p) {
+		for _, l := range u.Leaders {
+			if l != p.Proposer && !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// ledCodes are the unit codes of the units a person leads, with the codes
+// of their descendants (escalated items may reach them).
+func (c *call) ledUnits() []*org.Unit {
+	var out []*org.Unit
+	var walk func(u *org.Unit)
+	walk = func(u *org.Unit) {
+		if slices.Contains(out, u) {
+			return
+		}
+		out = append(out, u)
+		for _, ch := range c.e.org.Children(u.ID) {
+			walk(ch)
+		}
+	}
+	for _, u := range c.e.org.LeaderOf(c.person) {
+		walk(u)
+	}
+	return out
+}
+
+// inChargeList reads the proposals in the given statuses of the units the
+// sender leads (and descendants escalated to them) that the sender is in
+// charge of.
+func (c *call) inChargeList(statuses ...Status) ([]*Proposal, error) {
+	var ids []string
+	for _, u := range c.ledUnits() {
+		l, err := c.e.store.ByStatus(c.ctx, u.Code, statuses...)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, l...)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ps, err := c.e.store.Proposals(c.ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Proposal
+	for _, p := range ps {
+		if p != nil && c.e.inCharge(c.person, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (c *call) pending() error {
+	if len(c.e.org.LeaderOf(c.person)) == 0 {
+		return refuse("err.leaders_only")
+	}
+	ps, err := c.inChargeList(Submitted)
+	if err != nil {
+		return err
+	}
+	if len(ps) == 0 {
+		c.say("msg.pending_empty")
+		return nil
+	}
+	slices.SortStableFunc(ps, func(a, b *Proposal) int { return a.Since.Compare(b.Since) })
+	c.say("pending.title", "N", len(ps))
+	for _, p := range ps {
+		t := &tx{}
+		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
+		t.p(c.l.T("pending.item", "Name", c.nameOf(p.Identity), "Unit", c.unitName(p.Unit), "Age", c.l.Days(c.now.Sub(p.Since))))
+		if c.now.Sub(p.Since) > c.e.org.Policy.ReviewSLA {
+			t.p(" ").b(c.l.T("pending.overdue"))
+		}
+		c.reply(t.t, c.buttonsFor(c.l, p, c.person)...)
+	}
+	return nil
+}
+
+func (c *call) unitName(id string) string {
+	if u := c.e.org.Unit(id); u != nil {
+		return u.Name
+	}
+	return id
+}
+
+func (c *call) pilots() error {
+	if len(c.e.org.LeaderOf(c.person)) == 0 {
+		return refuse("err.leaders_only")
+	}
+	ps, err := c.inChargeList(Piloting, Suspended)
+	if err != nil {
+		return err
+	}
+	if len(ps) == 0 {
+		c.say("msg.pilots_empty")
+		return nil
+	}
+	c.say("pilots.title", "N", len(ps))
+	for _, p := range ps {
+		c.reply(c.e.health(c.l, p, c.now), c.buttonsFor(c.l, p, c.person)...)
+	}
+	return nil
+}

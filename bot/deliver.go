@@ -1,0 +1,235 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Sender delivers messages on one platform. Each adapter implements it.
+type Sender interface {
+	// Send delivers m to address (an address of the sender's platform, such
+	// as telegram:100) and returns the platform's reference to the sent
+	// message, which a later Message.Edit may name. Failures should be
+	// *DeliveryError so the deliverer knows whether to retry.
+	Send(ctx context.Context, address string, m *Message) (ref string, err error)
+}
+
+// DeliveryError tells the deliverer how a send failed.
+type DeliveryError struct {
+	// Permanent: retrying this address will not help (blocked by the user,
+	// chat not found); delivery moves to the next address or parks.
+	Permanent bool
+	// RetryAfter: the platform asked to wait this long (429).
+	RetryAfter time.Duration
+	Reason     string
+}
+
+func (e *DeliveryError) Error() string { return e.Reason }
+
+// AddressPlatform returns the platform part of an address ("telegram" for
+// telegram:100).
+func AddressPlatform(address string) string {
+	p, _, _ := strings.Cut(address, ":")
+	return p
+}
+
+// Deliverer drains the outbox: it claims due messages, sends each through
+// the sender of its address's platform, and acknowledges, retries with
+// backoff, or parks it. Several deliverers (in several replicas) may run on
+// one store: a claim hides a message from the others for Lease.
+type Deliverer struct {
+	Outbox  Outbox
+	Senders map[string]Sender // by platform; "*" catches any platform
+	// Contact expands a person into the addresses to try, in order, and
+	// the language they read (for To entries of the form person:ID).
+	Contact func(ctx context.Context, person string) (addrs []string, lang string, err error)
+	Clock     Clock
+	Log       *slog.Logger
+	// Limit, when set, is waited on before each send to keep to the
+	// platform's rate limits.
+	Limit func(ctx context.Context, address string) error
+
+	Lease       time.Duration // default 30s
+	Poll        time.Duration // default 250ms
+	Batch       int           // default 32
+	MaxAttempts int           // default 12, then park
+	// Delivered, when set, is told of every message delivered (metrics, tests).
+	Delivered func(address string, e *Envelope)
+
+	once sync.Once
+	wake chan struct{}
+}
+
+func (d *Deliverer) init() {
+	d.once.Do(func() {
+		d.wake = make(chan struct{}, 1)
+		if d.Lease == 0 {
+			d.Lease = 30 * time.Second
+		}
+		if d.Poll == 0 {
+			d.Poll = 250 * time.Millisecond
+		}
+		if d.Batch == 0 {
+			d.Batch = 32
+		}
+		if d.MaxAttempts == 0 {
+			d.MaxAttempts = 12
+		}
+		if d.Clock == nil {
+			d.Clock = SystemClock{}
+		}
+		if d.Log == nil {
+			d.Log = slog.New(slog.DiscardHandler)
+		}
+	})
+}
+
+// Wake makes a running deliverer look at the outbox now.
+func (d *Deliverer) Wake() {
+	d.init()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends.
+func (d *Deliverer) Run(ctx context.Context) error {
+	d.init()
+	t := time.NewTicker(d.Poll)
+	defer t.Stop()
+	for {
+		n, err := d.Drain(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.Log.Warn("outbox", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // more may be due
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// Drain claims one batch of due messages and handles each; it returns how
+// many it claimed.
+func (d *Deliverer) Drain(ctx context.Context) (int, error) {
+	d.init()
+	envs, err := d.Outbox.Claim(ctx, d.Clock.Now(), d.Lease, d.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	// Claims come from several shards; send in the order they were made.
+	slices.SortFunc(envs, func(a, b *Envelope) int { return strings.Compare(a.ID, b.ID) })
+	for _, e := range envs {
+		if err := d.deliver(ctx, e); err != nil {
+			return len(envs), err
+		}
+	}
+	return len(envs), nil
+}
+
+func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
+	if err := d.expand(ctx, e); err != nil {
+		return err
+	}
+	for e.Next < len(e.To) {
+		addr := e.To[e.Next]
+		s := d.Senders[AddressPlatform(addr)]
+		if s == nil {
+			s = d.Senders["*"]
+		}
+		if s == nil {
+			e.Err = "no sender for " + AddressPlatform(addr)
+			e.Next++
+			continue
+		}
+		if d.Limit != nil {
+			if err := d.Limit(ctx, addr); err != nil {
+				return err
+			}
+		}
+		_, err := s.Send(ctx, addr, &e.Message)
+		if err == nil {
+			if d.Delivered != nil {
+				d.Delivered(addr, e)
+			}
+			return d.Outbox.Ack(ctx, e)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var de *DeliveryError
+		if !errors.As(err, &de) {
+			de = &DeliveryError{Reason: err.Error()}
+		}
+		e.Err = addr + ": " + de.Reason
+		if de.Permanent {
+			d.Log.Info("outbox: address failed for good", "id", e.ID, "address", addr, "reason", de.Reason)
+			e.Next++
+			continue
+		}
+		e.Attempts++
+		if e.Attempts >= d.MaxAttempts {
+			break
+		}
+		wait := de.RetryAfter
+		if wait == 0 {
+			wait = Backoff(e.Attempts)
+		}
+		d.Log.Info("outbox: retry", "id", e.ID, "address", addr, "in", wait, "reason", de.Reason)
+		return d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
+	}
+	d.Log.Warn("outbox: parked", "id", e.ID, "reason", e.Err)
+	return d.Outbox.Park(ctx, e)
+}
+
+// expand replaces person:ID entries of e.To with the person's addresses.
+func (d *Deliverer) expand(ctx context.Context, e *Envelope) error {
+	if e.Next > 0 || d.Contact == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range e.To {
+		list := []string{a}
+		if id, ok := strings.CutPrefix(a, "person:"); ok {
+			l, lang, err := d.Contact(ctx, id)
+			if err != nil {
+				return fmt.Errorf("addresses of %s: %w", id, err)
+			}
+			if b, ok := e.Alt[lang]; ok {
+				e.Text, e.Buttons = b.Text, b.Buttons
+			}
+			e.Alt = nil
+			list = l
+		}
+		for _, x := range list {
+			if !seen[x] {
+				seen[x] = true
+				out = append(out, x)
+			}
+		}
+	}
+	e.To = out
+	return nil
+}
+
+// Backoff is the wait before retry n (1, 2, ...): exponential from one
+// second, capped at ten minutes, with jitter of up to a fifth.
+func Backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 10)
+	d = min(d, 10*time.Minute)
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}

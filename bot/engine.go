@@ -1,0 +1,248 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sangkien/sangkien/org"
+)
+
+// Config wires an Engine.
+type Config struct {
+	Org   *org.Org
+	Store Store
+	Clock Clock        // default: the wall clock
+	Log   *slog.Logger // default: discard
+	// Wake, when set, is called after messages were enqueued, so that a
+	// deliverer in this process sends them without waiting for its poll.
+	Wake func()
+}
+
+// Engine turns platform-neutral input into state changes and outgoing
+// messages. It is safe for concurrent use; all state lives in the Store.
+type Engine struct {
+	org   *org.Org
+	store Store
+	clock Clock
+	log   *slog.Logger
+	wake  func()
+	cat   *Catalog
+}
+
+// New returns an engine.
+func New(c Config) (*Engine, error) {
+	if c.Org == nil || c.Store == nil {
+		return nil, errors.New("bot: Config needs Org and Store")
+	}
+	cat, err := NewCatalog()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat}
+	if e.clock == nil {
+		e.clock = SystemClock{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.wake == nil {
+		e.wake = func() {}
+	}
+	return e, nil
+}
+
+// Org returns the organisation the engine serves.
+func (e *Engine) Org() *org.Org { return e.org }
+
+// Catalog returns the message catalogs.
+func (e *Engine) Catalog() *Catalog { return e.cat }
+
+// call is the handling of one input.
+type call struct {
+	e       *Engine
+	ctx     context.Context
+	in      Input
+	person  string
+	s       *Session
+	l       loc
+	now     time.Time
+	loaded  map[string]*Proposal
+	out     []Message // replies not yet written
+	dedupe  string
+	changed bool // the session must be saved
+}
+
+// Handle processes one inbound update. It returns an error only when the
+// store failed; the caller should then tell the user Unavailable(in).
+func (e *Engine) Handle(ctx context.Context, in Input) error {
+	c := &call{e: e, ctx: ctx, in: in, person: e.org.PersonOf(in.Sender), now: e.clock.Now(), loaded: map[string]*Proposal{}}
+	if in.UpdateID != "" {
+		c.dedupe = in.Platform + ":" + in.UpdateID
+	}
+	ld, err := e.store.Load(ctx, LoadRequest{Dedupe: c.dedupe, Person: c.person, Proposals: preload(in)})
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if ld.Duplicate {
+		e.log.Debug("duplicate update", "update", c.dedupe)
+		return nil
+	}
+	c.s = ld.Session
+	c.s.Person = c.person
+	if d := c.s.Dialog; d != nil { // empty maps do not survive the store
+		if d.Fields == nil {
+			d.Fields = Fields{}
+		}
+		if d.Data == nil {
+			d.Data = map[string]string{}
+		}
+	}
+	for _, p := range ld.Proposals {
+		if p != nil {
+			c.loaded[p.ID] = p
+		}
+	}
+	before, _ := json.Marshal(c.s)
+	if !in.Group && c.s.Last != in.Chat {
+		c.s.Last = in.Chat
+	}
+	c.l = e.cat.loc(c.lang(), e.org.Location)
+	err = c.dispatch()
+	if ErrorCode(err) != EUnavailable {
+		if err != nil { // a domain refusal: tell the user, change nothing
+			c.out = nil
+			c.replyErr(err)
+		}
+		after, _ := json.Marshal(c.s)
+		if c.changed || string(before) != string(after) || len(c.out) > 0 {
+			err = e.store.SaveSession(ctx, c.s, c.out)
+		} else {
+			err = nil
+		}
+		if err == nil {
+			if len(c.out) > 0 {
+				e.wake()
+			}
+			return nil
+		}
+	}
+	if c.dedupe != "" {
+		if rerr := e.store.Release(context.WithoutCancel(ctx), c.dedupe); rerr != nil {
+			e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
+		}
+	}
+	return fmt.Errorf("handle %s: %w", c.dedupe, err)
+}
+
+// Unavailable is the reply to send directly when Handle failed because the
+// store could not be reached.
+func (e *Engine) Unavailable(in Input, lang string) Message {
+	if lang == "" {
+		lang = e.org.Language
+	}
+	l := e.cat.loc(lang, e.org.Location)
+	return Message{ID: NewMessageID(), To: []string{in.Chat}, Text: plain(l.T("err.unavailable"))}
+}
+
+// preload returns the proposal ids an input names, so Load reads them in
+// its one round trip.
+func preload(in Input) []string {
+	if in.Button != "" {
+		if _, args, ok := DecodeButton(in.Button); ok && len(args) > 0 {
+			if id, ok := ParseID(args[0]); ok {
+				return []string{id}
+			}
+		}
+		return nil
+	}
+	if f := strings.Fields(in.Text); len(f) > 1 && strings.HasPrefix(f[0], "/") {
+		if id, ok := ParseID(f[1]); ok {
+			return []string{id}
+		}
+	}
+	return nil
+}
+
+func (c *call) lang() string {
+	if c.s.Lang != "" {
+		return c.s.Lang
+	}
+	if c.e.org.Language != "" {
+		return c.e.org.Language
+	}
+	return Languages[0]
+}
+
+// NewMessageID returns a unique, time-ordered message id.
+func NewMessageID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x-%s", time.Now().UnixNano(), hex.EncodeToString(b[:]))
+}
+
+// reply adds a message to the sender's chat.
+func (c *call) reply(t Text, buttons ...[]Button) {
+	c.out = append(c.out, Message{ID: NewMessageID(), To: []string{c.in.Chat}, Text: t, Buttons: buttons})
+}
+
+func (c *call) say(id string, kv ...any) { c.reply(plain(c.l.T(id, kv...))) }
+
+func (c *call) replyErr(err error) {
+	var de *Error
+	if !errors.As(err, &de) {
+		c.say("err.unavailable")
+		return
+	}
+	var kv []any
+	for k, v := range de.Data {
+		kv = append(kv, k, v)
+	}
+	if f, ok := de.Data["Field"].(string); ok {
+		kv = append(kv, "FieldName", c.l.T("field."+f))
+	}
+	c.say(de.Key, kv...)
+}
+
+// notice builds a message to others, rendered in every language: Text in
+// the org's language and the rest in Alt, for the deliverer to pick by each
+// recipient's choice.
+func (c *call) notice(to []string, render func(l loc) Body) Message {
+	m := Message{ID: NewMessageID(), To: to}
+	def := c.e.org.Language
+	for _, lang := range Languages {
+		b := render(c.e.cat.loc(lang, c.e.org.Location))
+		if lang == def {
+			m.Text, m.Buttons = b.Text, b.Buttons
+			continue
+		}
+		if m.Alt == nil {
+			m.Alt = map[string]Body{}
+		}
+		m.Alt[lang] = b
+	}
+	return m
+}
+
+func refuse(key string, kv ...any) error {
+	e := &Error{Code: ENotAllowed, Key: key}
+	if len(kv) > 0 {
+		e.Data = map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Data[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return e
+}
+
+func invalid(key string, kv ...any) error {
+	err := refuse(key, kv...).(*Error)
+	err.Code = EInvalid
+	return err
+}

@@ -1,0 +1,386 @@
+package bot
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The steps of the proposal form after its fields.
+const (
+	stepAttest1 = "attest_constitution"
+	stepAttest2 = "attest_no_interest"
+	stepConfirm = "confirm"
+	stepPick    = "pick" // choosing a field to edit from the summary
+)
+
+var formSteps = append(slices.Clone(FormFields), stepAttest1, stepAttest2, stepConfirm)
+
+// propose starts the form, filled from "Field: value" lines when given.
+func (c *call) propose(rest string) error {
+	u := c.homeUnit()
+	if u == nil {
+		return refuse("err.no_unit")
+	}
+	fields := Fields{}
+	if strings.TrimSpace(rest) != "" {
+		f, err := ParseProposal(rest)
+		if err != nil {
+			return err
+		}
+		fields = f
+	}
+	d := &Dialog{Kind: "propose", Fields: fields, Data: map[string]string{"unit": u.ID}}
+	if len(fields) > 0 {
+		d.Data["oneshot"] = "1" // the duration was left out on purpose
+	}
+	d.Step = c.nextStep(d, "")
+	c.s.Dialog = d
+	if len(fields) == 0 {
+		c.say("form.intro", "Unit", u.Name, "N", len(FormFields))
+	}
+	c.askField(d)
+	return nil
+}
+
+// revise starts the form on a proposal returned for revision.
+func (c *call) revise(p *Proposal, rest string) error {
+	fields := Fields{}
+	for k, v := range p.Fields {
+		fields[k] = v
+	}
+	if strings.TrimSpace(rest) != "" {
+		f, err := ParseProposal(rest)
+		if err != nil {
+			return err
+		}
+		for k, v := range f {
+			fields[k] = v
+		}
+	}
+	d := &Dialog{Kind: "propose", Target: p.ID, Ver: p.Version, Fields: fields, Data: map[string]string{"unit": p.Unit, "oneshot": "1"}}
+	if strings.TrimSpace(rest) != "" {
+		d.Step = stepAttest1
+	} else {
+		d.Step = stepPick
+	}
+	c.s.Dialog = d
+	c.askField(d)
+	return nil
+}
+
+// filled reports whether step needs no question.
+func (d *Dialog) filled(step string) bool {
+	switch step {
+	case FieldDuration:
+		return d.Fields[step] != "" || d.Data["oneshot"] == "1" || d.Data["skip_duration"] == "1"
+	case stepAttest1, stepAttest2:
+		return d.Data[step] == "yes"
+	case stepConfirm:
+		return false
+	}
+	return d.Fields[step] != ""
+}
+
+// nextStep is the first step after from that still needs an answer.
+func (c *call) nextStep(d *Dialog, from string) string {
+	i := 0
+	if from != "" {
+		i = slices.Index(formSteps, from) + 1
+	}
+	for ; i < len(formSteps); i++ {
+		if !d.filled(formSteps[i]) {
+			return formSteps[i]
+		}
+	}
+	return stepConfirm
+}
+
+// askField sends the form's current question.
+func (c *call) askField(d *Dialog) {
+	l := c.l
+	cancel := []Button{{Label: l.T("btn.cancel"), Data: EncodeButton("f", "cancel")}}
+	switch d.Step {
+	case stepAttest1, stepAttest2:
+		c.reply(plain(l.T("form.ask."+d.Step)), []Button{{Label: l.T("btn.confirm"), Data: EncodeButton("f", "yes")}}, cancel)
+	case stepConfirm:
+		t := &tx{}
+		t.b(l.T("form.summary")).nl()
+		c.fieldsText(t, l, d.Fields)
+		t.nl().nl().p("✓ ", l.T("form.attested"))
+		c.reply(t.t, []Button{
+			{Label: l.T("btn.submit"), Data: EncodeButton("f", "submit")},
+			{Label: l.T("btn.edit"), Data: EncodeButton("f", "edit")},
+			{Label: l.T("btn.cancel"), Data: EncodeButton("f", "cancel")},
+		})
+	case stepPick:
+		t := &tx{}
+		if d.Target != "" {
+			t.c(d.Target).p(" ")
+		}
+		t.b(l.T("form.pick")).nl()
+		c.fieldsText(t, l, d.Fields)
+		var rows [][]Button
+		for i := 0; i < len(FormFields); i += 2 {
+			row := []Button{{Label: l.T("field." + FormFields[i]), Data: EncodeButton("f", "field", FormFields[i])}}
+			if i+1 < len(FormFields) {
+				row = append(row, Button{Label: l.T("field." + FormFields[i+1]), Data: EncodeButton("f", "field", FormFields[i+1])})
+			}
+			rows = append(rows, row)
+		}
+		if d.Target != "" {
+			rows = append(rows, []Button{{Label: l.T("btn.submit"), Data: EncodeButton("f", "done")}})
+		}
+		c.reply(t.t, append(rows, cancel)...)
+	default:
+		t := &tx{}
+		n := slices.Index(FormFields, d.Step) + 1
+		t.b(l.T("form.step", "N", n, "Of", len(FormFields), "Field", l.T("field."+d.Step))).nl().p(l.T("form.ask." + d.Step))
+		if v := d.Fields[d.Step]; v != "" {
+			t.nl().i(l.T("form.current")).p(" ", clip(v, 300))
+		}
+		if d.Step == FieldDuration {
+			t.nl().i(l.T("ask.optional"))
+		}
+		var rows [][]Button
+		if d.Step == FieldKind {
+			rows = append(rows, []Button{{Label: l.T("kind." + KindUnregulated), Data: EncodeButton("f", "kind", KindUnregulated)}},
+				[]Button{{Label: l.T("kind." + KindUnsuitable), Data: EncodeButton("f", "kind", KindUnsuitable)}})
+		}
+		if n > 1 {
+			t.nl().i(l.T("form.back_hint"))
+		}
+		c.reply(t.t, append(rows, cancel)...)
+	}
+}
+
+// fieldsText lists proposal fields with their labels.
+func (c *call) fieldsText(t *tx, l loc, f Fields) {
+	for _, name := range FormFields {
+		v := f[name]
+		if name == FieldKind && v != "" {
+			v = l.T("kind." + v)
+		}
+		t.kv(l.T("field."+name), v)
+	}
+}
+
+// formAnswer takes a typed answer in the form.
+func (c *call) formAnswer(text string) error {
+	d := c.s.Dialog
+	switch d.Step {
+	case stepAttest1, stepAttest2:
+		if !yes(text) {
+			return invalid("err.attest")
+		}
+		d.Data[d.Step] = "yes"
+	case stepConfirm, stepPick:
+		return invalid("err.use_buttons")
+	default:
+		v := strings.TrimSpace(text)
+		if v == "" {
+			return invalid("err.empty")
+		}
+		switch {
+		case d.Step == FieldDuration && v == "-":
+			v = ""
+			d.Data["skip_duration"] = "1"
+		case v == "-":
+			return invalid("err.required")
+		case d.Step == FieldKind:
+			k, ok := ParseKind(v)
+			if !ok {
+				return invalid("err.kind")
+			}
+			v = k
+		}
+		if err := CheckLength(d.Step, v); err != nil {
+			return err
+		}
+		d.Fields[d.Step] = v
+	}
+	c.advance(d)
+	return nil
+}
+
+// advance moves the form to its next step and asks it.
+func (c *call) advance(d *Dialog) {
+	if d.Edit {
+		d.Edit = false
+		d.Step = stepConfirm
+		if d.Target != "" {
+			d.Step = stepPick
+		}
+	} else {
+		d.Step = c.nextStep(d, d.Step)
+	}
+	c.askField(d)
+}
+
+// back goes one field back in the form.
+func (c *call) back() error {
+	d := c.s.Dialog
+	if d == nil || d.Kind != "propose" {
+		c.say("msg.nothing_to_back")
+		return nil
+	}
+	i := slices.Index(formSteps, d.Step)
+	if i <= 0 {
+		c.say("msg.at_first")
+		c.askField(d)
+		return nil
+	}
+	d.Step = formSteps[i-1]
+	delete(d.Data, d.Step) // an attestation stepped back to is asked again
+	if d.Step == FieldDuration {
+		delete(d.Data, "skip_duration")
+		delete(d.Data, "oneshot")
+	}
+	c.askField(d)
+	return nil
+}
+
+// formButton handles the form's buttons: f|yes, f|kind|K, f|submit,
+// f|edit, f|field|F, f|done, f|cancel.
+func (c *call) formButton(args []string) error {
+	d := c.s.Dialog
+	if len(args) == 0 {
+		return invalid("err.bad_button")
+	}
+	if args[0] == "cancel" {
+		if d == nil {
+			c.say("msg.nothing_to_cancel")
+			return nil
+		}
+		c.s.Dialog = nil
+		c.say("msg.cancelled")
+		return nil
+	}
+	if d == nil || d.Kind != "propose" {
+		return invalid("err.form_closed")
+	}
+	switch args[0] {
+	case "yes":
+		if d.Step != stepAttest1 && d.Step != stepAttest2 {
+			return invalid("err.form_moved")
+		}
+		return c.formAnswer("yes")
+	case "kind":
+		if d.Step != FieldKind || len(args) < 2 {
+			return invalid("err.form_moved")
+		}
+		return c.formAnswer(args[1])
+	case "edit":
+		if d.Step != stepConfirm {
+			return invalid("err.form_moved")
+		}
+		d.Step = stepPick
+		c.askField(d)
+		return nil
+	case "field":
+		if d.Step != stepPick || len(args) < 2 || !slices.Contains(FormFields, args[1]) {
+			return invalid("err.form_moved")
+		}
+		d.Step, d.Edit = args[1], true
+		c.askField(d)
+		return nil
+	case "done":
+		if d.Step != stepPick || d.Target == "" {
+			return invalid("err.form_moved")
+		}
+		delete(d.Data, stepAttest1)
+		delete(d.Data, stepAttest2)
+		d.Step = c.nextStep(d, FieldDuration)
+		c.askField(d)
+		return nil
+	case "submit":
+		if d.Step != stepConfirm {
+			return invalid("err.form_moved")
+		}
+		return c.submit(d)
+	}
+	return invalid("err.bad_button")
+}
+
+// submit files the form as a new proposal, or as the revision of one.
+func (c *call) submit(d *Dialog) error {
+	for _, f := range FormFields {
+		if f != FieldDuration && d.Fields[f] == "" {
+			d.Step = f
+			c.askField(d)
+			return nil
+		}
+	}
+	data := map[string]string{stepAttest1: d.Data[stepAttest1], stepAttest2: d.Data[stepAttest2]}
+	for k, v := range d.Fields {
+		data[k] = v
+	}
+	if d.Target != "" {
+		c.s.Dialog = d // kept if the revision is refused
+		return c.perform(Resubmit, d.Target, &Dialog{Data: data})
+	}
+	u := c.e.org.Unit(d.Data["unit"])
+	if u == nil {
+		c.s.Dialog = nil
+		return refuse("err.no_unit")
+	}
+	year := c.now.In(c.e.org.Location).Year()
+	n, err := c.e.store.Reserve(c.ctx, u.Code, year, c.person)
+	if err != nil {
+		return err
+	}
+	id := FormatID(u.Code, year, n)
+	data["unit"], data["proposer"] = u.ID, c.person
+	// Nobody may decide on their own proposal: when the proposer is the
+	// unit's only leader, the item goes straight to the parent unit.
+	probe := &Proposal{Unit: u.ID, Proposer: c.person}
+	for probe.Escalation < len(c.e.org.Ancestors(u.ID)) && len(c.e.deciders(probe)) == 0 {
+		probe.Escalation++
+	}
+	if probe.Escalation > 0 {
+		data["escalation"] = strconv.Itoa(probe.Escalation)
+	}
+	np, ev, err := Step(nil, id, Submit, c.in.Sender, c.now, data)
+	if err != nil {
+		return err
+	}
+	c.s.Dialog = nil
+	c.reply(c.recorded(c.l, Submit, np))
+	msgs := append(c.out, c.notices(Submit, np, ev)...)
+	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: Draft, Messages: msgs, Due: c.e.dueOf(np)}); err != nil {
+		return err
+	}
+	c.out = nil
+	c.loaded[id] = np
+	return nil
+}
+
+// button handles a pressed button.
+func (c *call) button(data string) error {
+	verb, args, ok := DecodeButton(data)
+	if !ok {
+		return invalid("err.bad_button")
+	}
+	switch verb {
+	case "f":
+		return c.formButton(args)
+	case "q":
+		if len(args) == 1 && args[0] == "/cancel" {
+			return c.command("cancel", "")
+		}
+		if c.s.Dialog == nil || c.s.Dialog.Kind != "act" || len(args) != 1 {
+			return invalid("err.form_closed")
+		}
+		return c.answer(args[0])
+	}
+	a, ok := verbActions[verb]
+	if !ok || len(args) == 0 {
+		return invalid("err.bad_button")
+	}
+	id, ok := ParseID(args[0])
+	if !ok {
+		return invalid("err.bad_button")
+	}
+	return c.begin(a, id, "")
+}
+

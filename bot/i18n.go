@@ -1,0 +1,139 @@
+package bot
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.yaml
+var localeFS embed.FS
+
+// Languages are the catalogs the bot ships, the default first.
+var Languages = []string{"vi", "en"}
+
+// Catalog holds the localizers of every language.
+type Catalog struct {
+	bundle *i18n.Bundle
+	locs   map[string]*i18n.Localizer
+}
+
+// NewCatalog loads the embedded catalogs.
+func NewCatalog() (*Catalog, error) {
+	b := i18n.NewBundle(language.Vietnamese)
+	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	c := &Catalog{bundle: b, locs: map[string]*i18n.Localizer{}}
+	for _, l := range Languages {
+		if _, err := b.LoadMessageFileFS(localeFS, "locales/"+l+".yaml"); err != nil {
+			return nil, fmt.Errorf("load catalog %s: %w", l, err)
+		}
+		c.locs[l] = i18n.NewLocalizer(b, l)
+	}
+	return c, nil
+}
+
+// Has reports whether id is in the catalog of lang.
+func (c *Catalog) Has(lang, id string) bool {
+	_, err := c.locs[lang].Localize(&i18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}
+
+// loc renders catalog messages in one language.
+type loc struct {
+	lang string
+	l    *i18n.Localizer
+	tz   *time.Location
+}
+
+func (c *Catalog) loc(lang string, tz *time.Location) loc {
+	l, ok := c.locs[lang]
+	if !ok {
+		lang, l = Languages[0], c.locs[Languages[0]]
+	}
+	return loc{lang: lang, l: l, tz: tz}
+}
+
+// T renders message id with template data given as key, value pairs.
+func (l loc) T(id string, kv ...any) string {
+	var data map[string]any
+	if len(kv) > 0 {
+		data = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			data[kv[i].(string)] = kv[i+1]
+		}
+	}
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return "[" + id + "]" // a missing message is a bug the catalog test catches
+	}
+	return s
+}
+
+// Time formats an instant in the org's time zone.
+func (l loc) Time(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if l.lang == "vi" {
+		return t.In(l.tz).Format("15:04 02/01/2006")
+	}
+	return t.In(l.tz).Format("2006-01-02 15:04")
+}
+
+// Date formats a YYYY-MM-DD date.
+func (l loc) Date(d string) string {
+	if l.lang != "vi" {
+		return d
+	}
+	t, err := time.Parse("2006-01-02", d)
+	if err != nil {
+		return d
+	}
+	return t.Format("02/01/2006")
+}
+
+// Days formats a duration in whole days (or hours below a day).
+func (l loc) Days(d time.Duration) string {
+	if d < 24*time.Hour && d%(24*time.Hour) != 0 {
+		return l.T("unit.hours", "N", int(d.Hours()))
+	}
+	return l.T("unit.days", "N", int(d/(24*time.Hour)))
+}
+
+// tx builds a Text.
+type tx struct{ t Text }
+
+func (b *tx) add(st Style, s string) *tx {
+	if s == "" {
+		return b
+	}
+	if n := len(b.t); n > 0 && b.t[n-1].Style == st {
+		b.t[n-1].Text += s
+		return b
+	}
+	b.t = append(b.t, Span{Style: st, Text: s})
+	return b
+}
+func (b *tx) p(s ...string) *tx { return b.add(Plain, strings.Join(s, "")) }
+func (b *tx) b(s string) *tx    { return b.add(Bold, s) }
+func (b *tx) i(s string) *tx    { return b.add(Italic, s) }
+func (b *tx) c(s string) *tx    { return b.add(Code, s) }
+func (b *tx) nl() *tx           { return b.add(Plain, "\n") }
+
+// kv adds a bold label and a value on a line of its own.
+func (b *tx) kv(label, value string) *tx {
+	if value == "" {
+		return b
+	}
+	if len(b.t) > 0 {
+		b.nl()
+	}
+	return b.b(label + ": ").p(value)
+}
+
+func plain(s string) Text { return Text{{Text: s}} }

@@ -1,0 +1,193 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// role says who may take an action.
+type role int
+
+const (
+	roleProposer role = iota
+	roleLeader
+	roleSystem // the schedules
+)
+
+// rule is one row of the lifecycle table of PRODUCT.md.
+type rule struct {
+	from []Status
+	to   Status // "" keeps the status
+	who  role
+}
+
+var rules = map[Action]rule{
+	Submit:          {[]Status{Draft}, Submitted, roleProposer},
+	ApprovePilot:    {[]Status{Submitted}, Piloting, roleLeader},
+	RequestRevision: {[]Status{Submitted}, RevisionRequested, roleLeader},
+	Reject:          {[]Status{Submitted}, Rejected, roleLeader},
+	Resubmit:        {[]Status{RevisionRequested}, Submitted, roleProposer},
+	Withdraw:        {[]Status{Submitted, RevisionRequested}, Withdrawn, roleProposer},
+	Report:          {[]Status{Piloting}, "", roleProposer},
+	RaiseObstacle:   {[]Status{Piloting}, "", roleProposer},
+	Respond:         {[]Status{Piloting, Suspended}, "", roleLeader},
+	Check:           {[]Status{Piloting}, "", roleLeader},
+	Adjust:          {[]Status{Piloting}, "", roleLeader},
+	Suspend:         {[]Status{Piloting}, Suspended, roleLeader},
+	Resume:          {[]Status{Suspended}, Piloting, roleLeader},
+	Stop:            {[]Status{Piloting, Suspended}, Stopped, roleLeader},
+	Complete:        {[]Status{Piloting}, Completed, roleLeader},
+	Escalate:        {[]Status{Submitted, Piloting, Suspended}, "", roleSystem},
+}
+
+// Actions lists the lifecycle actions in table order.
+var Actions = []Action{Submit, ApprovePilot, RequestRevision, Reject, Resubmit, Withdraw, Report, RaiseObstacle, Respond, Check, Adjust, Suspend, Resume, Stop, Complete}
+
+// next returns the status after a from s, and whether a may be taken in s.
+func next(a Action, s Status) (Status, bool) {
+	r, ok := rules[a]
+	if !ok || !slices.Contains(r.from, s) {
+		return "", false
+	}
+	if r.to == "" {
+		return s, true
+	}
+	return r.to, true
+}
+
+// LeaderAction reports whether a is taken by a leader.
+func LeaderAction(a Action) bool { return rules[a].who == roleLeader }
+
+// apply folds one event into p. It is the only place a record changes, so
+// the stored record and the fold of the events cannot drift apart.
+func apply(p *Proposal, ev Event) error {
+	if ev.Seq != p.Version+1 {
+		return fmt.Errorf("seq %d after version %d", ev.Seq, p.Version)
+	}
+	from := p.Status
+	if p.Version == 0 {
+		from = Draft
+	}
+	if ev.From != from {
+		return fmt.Errorf("event from %q but record is %q", ev.From, from)
+	}
+	to, ok := next(ev.Action, from)
+	if !ok || to != ev.To {
+		return fmt.Errorf("%s is not allowed from %s to %s", ev.Action, ev.From, ev.To)
+	}
+	d := ev.Data
+	switch ev.Action {
+	case Submit, Resubmit:
+		if ev.Action == Submit {
+			p.Unit, p.Proposer, p.Identity, p.Created = d["unit"], d["proposer"], ev.Actor, ev.At
+			if n, err := strconv.Atoi(d["escalation"]); err == nil {
+				p.Escalation = n
+			}
+		}
+		p.Fields = Fields{}
+		for _, f := range FormFields {
+			if v := d[f]; v != "" {
+				p.Fields[f] = v
+			}
+		}
+		p.Attested = d["attest_constitution"] == "yes" && d["attest_no_interest"] == "yes"
+	case ApprovePilot:
+		cad, err := time.ParseDuration(d["cadence"])
+		if err != nil {
+			return fmt.Errorf("cadence: %w", err)
+		}
+		p.Pilot = &Pilot{End: d["end"], Cadence: cad, Conditions: d["conditions"], Approved: ev.At, ApprovedBy: ev.Actor}
+		p.LastReport = ev.At // the first report is due one cadence after approval
+	case Report:
+		p.LastReport = ev.At
+	case RaiseObstacle:
+		p.Obstacles = append(p.Obstacles, Obstacle{N: len(p.Obstacles) + 1, Text: d["text"], Opened: ev.At, By: ev.Actor})
+	case Respond:
+		n, err := strconv.Atoi(d["n"])
+		if err != nil || n < 1 || n > len(p.Obstacles) || !p.Obstacles[n-1].Open() {
+			return fmt.Errorf("no open obstacle %q", d["n"])
+		}
+		o := &p.Obstacles[n-1]
+		o.Answer, o.Answered, o.AnsweredBy = d["answer"], ev.At, ev.Actor
+	case Check:
+		p.LastCheck, p.Verdict = ev.At, d["verdict"]
+	case Adjust:
+		if p.Pilot == nil {
+			return fmt.Errorf("adjust without a pilot")
+		}
+		if v, ok := d["end"]; ok {
+			p.Pilot.End = v
+		}
+		if v, ok := d["cadence"]; ok {
+			cad, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("cadence: %w", err)
+			}
+			p.Pilot.Cadence = cad
+		}
+		if v, ok := d["scope"]; ok {
+			p.Pilot.Scope = v
+		}
+		if v, ok := d["conditions"]; ok {
+			p.Pilot.Conditions = v
+		}
+	case Stop:
+		p.Violation = d["violation"]
+	case Complete:
+		p.Outcome = d["outcome"]
+	case Escalate:
+		n, err := strconv.Atoi(d["level"])
+		if err != nil || n <= p.Escalation {
+			return fmt.Errorf("escalation level %q after %d", d["level"], p.Escalation)
+		}
+		p.Escalation = n
+	}
+	p.Version, p.Head, p.Updated = ev.Seq, ev.Hash, ev.At
+	if p.Status != to || ev.Seq == 1 {
+		p.Since = ev.At
+	}
+	p.Status = to
+	return nil
+}
+
+// Step builds the event for action a on p (nil for a new proposal), folds
+// it into a copy of p, and returns both. It does not check who acts.
+func Step(p *Proposal, id string, a Action, actor string, at time.Time, data map[string]string) (*Proposal, Event, error) {
+	cur := &Proposal{ID: id}
+	if p != nil {
+		cur = p.clone()
+	}
+	from := cur.Status
+	if cur.Version == 0 {
+		from = Draft
+	}
+	to, ok := next(a, from)
+	if !ok {
+		return nil, Event{}, &Error{Code: EInvalid, Key: "err.not_in_status"}
+	}
+	if data == nil {
+		data = map[string]string{}
+	}
+	ev := Event{Seq: cur.Version + 1, At: at.UTC(), Actor: actor, Action: a, From: from, To: to, Data: data, PrevHash: cur.Head}
+	ev.Hash = HashEvent(ev)
+	if err := apply(cur, ev); err != nil {
+		return nil, Event{}, &Error{Code: EInvalid, Key: "err.not_in_status", Data: map[string]any{"Reason": err.Error()}}
+	}
+	return cur, ev, nil
+}
+
+func (p *Proposal) clone() *Proposal {
+	c := *p
+	c.Fields = make(Fields, len(p.Fields))
+	for k, v := range p.Fields {
+		c.Fields[k] = v
+	}
+	if p.Pilot != nil {
+		pl := *p.Pilot
+		c.Pilot = &pl
+	}
+	c.Obstacles = slices.Clone(p.Obstacles)
+	return &c
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/org"
+	"github.com/sangkien/sangkien/storage"
+)
+
+// env is one run of the binary: its streams, environment and logger.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	log    *slog.Logger
+}
+
+func (e *env) get(name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) platformConfigured() bool {
+	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != ""
+}
+
+// loadOrg reads SANGKIEN_ORG (default ./org.yaml), or the demo org when
+// that default file does not exist.
+func (e *env) loadOrg() (*org.Org, error) {
+	path := e.getenv("SANGKIEN_ORG")
+	if path == "" {
+		path = "org.yaml"
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			e.log.Info("org: no ./org.yaml and SANGKIEN_ORG unset; using the built-in demo org")
+			return org.Demo(), nil
+		}
+	}
+	o, err := org.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	e.log.Info("org: loaded", "file", path, "name", o.Name, "units", len(o.Units), "people", len(o.People))
+	return o, nil
+}
+
+// app is what every subcommand shares: the org, the store, the engine.
+type app struct {
+	org    *org.Org
+	store  *storage.Store
+	engine *bot.Engine
+	close  func()
+}
+
+// open connects the store (the first log line says which) and builds the
+// engine.
+func (e *env) open() (*app, error) {
+	var (
+		rdb     redis.UniversalClient
+		closers []func()
+	)
+	if u := e.getenv("SANGKIEN_REDIS_URL"); u != "" {
+		opt, err := redis.ParseURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("SANGKIEN_REDIS_URL: %w", err)
+		}
+		e.log.Info("store: redis", "addr", opt.Addr, "db", opt.DB, "url", redacted(u))
+		rdb = redis.NewClient(opt)
+	} else {
+		dir := e.get("SANGKIEN_DATA_DIR", "data")
+		abs, _ := filepath.Abs(dir)
+		e.log.Info("store: embedded (SANGKIEN_REDIS_URL unset)", "data", abs)
+		emb, err := storage.OpenEmbedded(dir, e.log)
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store in %s: %w", abs, err)
+		}
+		rdb = emb.Client()
+		closers = append(closers, func() { _ = emb.Close() })
+	}
+	st := storage.New(rdb)
+	closers = append([]func(){func() { _ = st.Close() }}, closers...)
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if err := st.Ping(e.ctx); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	o, err := e.loadOrg()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	eng, err := bot.New(bot.Config{Org: o, Store: st, Log: e.log})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return &app{org: o, store: st, engine: eng, close: closeAll}, nil
+}
+
+// redacted hides a password in a Redis URL.
+func redacted(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}
+
+// contact is the deliverer's view of a person: the address they last used,
+// then those the org file lists, and their language.
+func (a *app) contact(ctx context.Context, person string) ([]string, string, error) {
+	last, lang, err := a.store.Contact(ctx, person)
+	if err != nil {
+		return nil, "", err
+	}
+	var addrs []string
+	if last != "" {
+		addrs = append(addrs, last)
+	}
+	addrs = append(addrs, a.org.Addresses(person)...)
+	return addrs, lang, nil
+}
+
+func (a *app) deliverer(senders map[string]bot.Sender, log *slog.Logger) *bot.Deliverer {
+	return &bot.Deliverer{Outbox: a.store, Senders: senders, Contact: a.contact, Log: log}
+}
+
+func (e *env) configCheck() error {
+	path := e.get("SANGKIEN_ORG", "org.yaml")
+	o, err := org.Load(path)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return errFailed
+	}
+	fmt.Fprintf(e.stdout, "%s: ok — %q, %d units, %d people, time zone %s\n", path, o.Name, len(o.Units), len(o.People), o.Timezone)
+	return nil
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/sangkien/sangkien/adapters/console"
+	"github.com/sangkien/sangkien/bot"
+)
+
+// console runs the terminal platform: the engine and a deliverer that
+// prints every message, whoever it is for.
+func (e *env) console(args []string) error {
+	fs := flag.NewFlagSet("console", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	as := fs.String("as", "", "identity to start as (default: the demo cadre console:an)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	a, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if *as == "" {
+		*as = "console:an"
+		if !a.org.Demo && len(a.org.People) > 0 && len(a.org.People[0].Identities) > 0 {
+			*as = a.org.People[0].Identities[0]
+		}
+	}
+	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Prompt: isTerminal(e.stdin)}
+	d := a.deliverer(map[string]bot.Sender{"*": ad}, e.log)
+	ad.Flush = func(ctx context.Context) error {
+		for {
+			n, err := d.Drain(ctx)
+			if err != nil || n == 0 {
+				return err
+			}
+		}
+	}
+	if ad.Prompt {
+		fmt.Fprintf(e.stdout, "sangkien console on %q — you are %s. /help to start, /as IDENTITY to switch, Ctrl-D to quit.\n", a.org.Name, *as)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	go func() { _ = d.Run(ctx) }()
+	if err := ad.Flush(ctx); err != nil { // anything left from a previous run
+		return err
+	}
+	return ad.Run(ctx)
+}
+
+func isTerminal(r any) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
