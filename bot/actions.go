@@ -160,7 +160,7 @@ func (c *call) ask(d *Dialog) {
 			continue
 		}
 		t := &tx{}
-		t.c(d.Target).p(" — ").b(c.l.T("action."+string(a))).nl()
+		t.c(d.Target).p(" — ").b(c.l.T("action." + string(a))).nl()
 		key := "ask." + string(a) + "." + q.key
 		if a == Adjust && q.key == "value" {
 			key = "ask.adjust.value." + d.Data["what"]

@@ -50,8 +50,8 @@ type Deliverer struct {
 	// Contact expands a person into the addresses to try, in order, and
 	// the language they read (for To entries of the form person:ID).
 	Contact func(ctx context.Context, person string) (addrs []string, lang string, err error)
-	Clock     Clock
-	Log       *slog.Logger
+	Clock   Clock
+	Log     *slog.Logger
 	// Limit, when set, is waited on before each send to keep to the
 	// platform's rate limits.
 	Limit func(ctx context.Context, address string) error

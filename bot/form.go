@@ -150,7 +150,10 @@ func (c *call) askField(d *Dialog) {
 		if n > 1 {
 			t.nl().i(l.T("form.back_hint"))
 		}
-		c.reply(t.t, append(rows, cancel)...)
+		if len(rows) > 0 { // text steps leave /cancel to the user: a typed number must stay an answer
+			rows = append(rows, cancel)
+		}
+		c.reply(t.t, rows...)
 	}
 }
 
@@ -180,6 +183,18 @@ func (c *call) formAnswer(text string) error {
 		v := strings.TrimSpace(text)
 		if v == "" {
 			return invalid("err.empty")
+		}
+		// "Field: value" lines fill several fields at once.
+		if strings.Contains(v, "\n") {
+			if f, err := ParseProposal(v); err == nil && len(f) > 1 {
+				for k, val := range f {
+					d.Fields[k] = val
+				}
+				d.Data["oneshot"] = "1"
+				d.Step = c.nextStep(d, "")
+				c.askField(d)
+				return nil
+			}
 		}
 		switch {
 		case d.Step == FieldDuration && v == "-":
@@ -383,4 +398,3 @@ func (c *call) button(data string) error {
 	}
 	return c.begin(a, id, "")
 }
-

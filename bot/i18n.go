@@ -3,6 +3,7 @@ package bot
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -28,10 +29,17 @@ func NewCatalog() (*Catalog, error) {
 	b := i18n.NewBundle(language.Vietnamese)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
 	c := &Catalog{bundle: b, locs: map[string]*i18n.Localizer{}}
-	for _, l := range Languages {
-		if _, err := b.LoadMessageFileFS(localeFS, "locales/"+l+".yaml"); err != nil {
-			return nil, fmt.Errorf("load catalog %s: %w", l, err)
+	// Each part of the bot keeps its messages in locales/PART.LANG.yaml.
+	files, err := fs.Glob(localeFS, "locales/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if _, err := b.LoadMessageFileFS(localeFS, f); err != nil {
+			return nil, fmt.Errorf("load catalog %s: %w", f, err)
 		}
+	}
+	for _, l := range Languages {
 		c.locs[l] = i18n.NewLocalizer(b, l)
 	}
 	return c, nil

@@ -205,3 +205,6 @@ func DecodeButton(data string) (verb string, args []string, ok bool) {
 	}
 	return parts[0], parts[1:], true
 }
+
+// ButtonData is the data of the button that begins action a on proposal id.
+func ButtonData(a Action, id string) string { return EncodeButton(buttonVerbs[a], id) }

@@ -335,7 +335,7 @@ func (c *call) certificate(p *Proposal) error {
 	if p.Protected() {
 		t.b(l.T("cert.title_protected")).nl()
 	} else {
-		t.b(l.T("cert.title_not_protected")).nl().i(l.T("cert.why_not."+notProtectedReason(p))).nl()
+		t.b(l.T("cert.title_not_protected")).nl().i(l.T("cert.why_not." + notProtectedReason(p))).nl()
 	}
 	t.nl().c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 	t.kv(l.T("label.proposer"), c.e.org.DisplayName(p.Proposer)+" ("+p.Identity+")")
