@@ -293,7 +293,6 @@ func (h *Harness) Approve(leader, id string) []Sent {
 	return h.Say(leader, "Report monthly to the committee")
 }
 
-
 // TwoLeaderOrg is the demo org with a second leader of so-tnmt,
 // console:phogiamdoc, and a sibling unit so-gtvt (leader console:gtvt,
 // member console:cuong).
