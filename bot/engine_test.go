@@ -112,7 +112,7 @@ func TestWholeLifecycleThroughTheGuidedForm(t *testing.T) {
 	}
 	out = h.Say(cadre, "/certificate "+id)
 	cert := bottest.To(out, cadre)
-	for _, want := range []string{"PROTECTION RECORD", "submitted by Nguyễn Văn An, reported to → Lê Thị Giám", "pilot approved by Lê Thị Giám", "supervision check by Lê Thị Giám: On track", p.Head} {
+	for _, want := range []string{"PROTECTION RECORD", "submitted by Nguyễn Văn An, reported to Lê Thị Giám", "pilot approved by Lê Thị Giám", "supervision check by Lê Thị Giám: On track", p.Head} {
 		contains(t, cert, want)
 	}
 	out = h.Say(cadre, "/history "+id)

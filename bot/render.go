@@ -48,7 +48,7 @@ func (c *call) notices(a Action, p *Proposal, ev Event) []Message {
 		t := &tx{}
 		t.b(l.T(key)).nl().c(p.ID).p(" ", p.Fields[FieldTitle]).nl().p(u.Name, " — ").i(l.T("status." + string(p.Status)))
 		if a == Complete {
-			t.nl().p(l.T("outcome." + p.Outcome))
+			t.nl().p(l.T("label.outcome"), ": ", l.T("outcome."+p.Outcome))
 		}
 		for _, ch := range u.Channels {
 			out = append(out, Message{ID: NewMessageID(), To: []string{ch}, Text: t.t})
@@ -350,7 +350,7 @@ func (c *call) certificate(p *Proposal) error {
 			for _, d := range c.e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: atoi(ev.Data["escalation"])}) {
 				to = append(to, c.e.org.DisplayName(d))
 			}
-			t.p(" → ", strings.Join(to, ", "))
+			t.p(" ", strings.Join(to, ", "))
 			if ev.Data[stepAttest1] == "yes" && ev.Data[stepAttest2] == "yes" {
 				t.nl().p("   ✓ ", l.T("form.attested"))
 			}

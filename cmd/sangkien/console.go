@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/sangkien/sangkien/adapters/console"
 	"github.com/sangkien/sangkien/bot"
@@ -32,7 +34,12 @@ func (e *env) console(args []string) error {
 	}
 	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Prompt: isTerminal(e.stdin)}
 	d := a.deliverer(map[string]bot.Sender{"*": ad}, e.log)
+	// One drain at a time, so that the replies to a line are printed before
+	// the next line is read (and its numbers press their buttons).
+	var mu sync.Mutex
 	ad.Flush = func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
 		for {
 			n, err := d.Drain(ctx)
 			if err != nil || n == 0 {
@@ -45,7 +52,25 @@ func (e *env) console(args []string) error {
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	go func() { _ = d.Run(ctx) }()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // what others cause meanwhile (another process on the same store)
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := ad.Flush(ctx); err != nil && ctx.Err() == nil {
+					e.log.Warn("console: deliver", "err", err)
+				}
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer cancel()
 	if err := ad.Flush(ctx); err != nil { // anything left from a previous run
 		return err
 	}
