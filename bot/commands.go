@@ -25,8 +25,11 @@ func (c *call) dispatch() error {
 	if strings.HasPrefix(text, "/") {
 		cmd, rest := splitCommand(text)
 		if c.in.Group {
-			if cmd == "help" || cmd == "start" {
+			switch cmd {
+			case "help", "start":
 				c.help()
+			case "chatid":
+				c.say("msg.chatid", "Address", c.in.Chat)
 			}
 			return nil
 		}
@@ -60,6 +63,9 @@ func (c *call) command(cmd, rest string) error {
 	switch cmd {
 	case "start", "help":
 		c.help()
+		return nil
+	case "chatid":
+		c.say("msg.chatid", "Address", c.in.Chat)
 		return nil
 	case "lang":
 		return c.setLang(rest)

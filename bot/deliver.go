@@ -52,9 +52,13 @@ type Deliverer struct {
 	Contact func(ctx context.Context, person string) (addrs []string, lang string, err error)
 	Clock   Clock
 	Log     *slog.Logger
-	// Limit, when set, is waited on before each send to keep to the
-	// platform's rate limits.
-	Limit func(ctx context.Context, address string) error
+	// Limit, when set, is asked before each send whether address may take
+	// a message now, within the platform's rate limits (counting it when
+	// so); a positive wait defers the message by that long without counting
+	// an attempt, and the worker goes on with others.
+	Limit func(ctx context.Context, address string) (wait time.Duration, err error)
+	// Workers is how many messages are sent at once (default 4).
+	Workers int
 
 	Lease       time.Duration // default 30s
 	Poll        time.Duration // default 250ms
@@ -81,6 +85,9 @@ func (d *Deliverer) init() {
 		}
 		if d.MaxAttempts == 0 {
 			d.MaxAttempts = 12
+		}
+		if d.Workers == 0 {
+			d.Workers = 4
 		}
 		if d.Clock == nil {
 			d.Clock = SystemClock{}
@@ -131,13 +138,42 @@ func (d *Deliverer) Drain(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("claim: %w", err)
 	}
 	// Claims come from several shards; send in the order they were made.
+	// Messages to one address go in order through one worker; different
+	// addresses go in parallel.
 	slices.SortFunc(envs, func(a, b *Envelope) int { return strings.Compare(a.ID, b.ID) })
+	queues := map[string][]*Envelope{}
+	var order []string
 	for _, e := range envs {
-		if err := d.deliver(ctx, e); err != nil {
-			return len(envs), err
+		k := strings.Join(e.To, ",")
+		if _, ok := queues[k]; !ok {
+			order = append(order, k)
 		}
+		queues[k] = append(queues[k], e)
 	}
-	return len(envs), nil
+	work := make(chan []*Envelope)
+	errc := make(chan error, len(order))
+	var wg sync.WaitGroup
+	for range min(d.Workers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for q := range work {
+				for _, e := range q {
+					if err := d.deliver(ctx, e); err != nil {
+						errc <- err
+						break // the rest come back when their claim runs out
+					}
+				}
+			}
+		}()
+	}
+	for _, k := range order {
+		work <- queues[k]
+	}
+	close(work)
+	wg.Wait()
+	close(errc)
+	return len(envs), <-errc
 }
 
 func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
@@ -156,8 +192,12 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 			continue
 		}
 		if d.Limit != nil {
-			if err := d.Limit(ctx, addr); err != nil {
+			wait, err := d.Limit(ctx, addr)
+			if err != nil {
 				return err
+			}
+			if wait > 0 {
+				return d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
 			}
 		}
 		_, err := s.Send(ctx, addr, &e.Message)

@@ -220,7 +220,7 @@ func TestTwoLeadersDecideAtOnce(t *testing.T) {
 	if winner.Actor == leader {
 		loser = "console:phogiamdoc"
 	}
-	contains(t, h.Last(loser).Text.String(), "Nothing was changed")
+	contains(t, bottest.To(h.All(), loser), "Nothing was changed")
 	if _, brk, _ := bot.VerifyAll(context.Background(), h.Store); brk != nil {
 		t.Fatal(brk)
 	}

@@ -1,0 +1,60 @@
+// Package storage keeps the engine's state in Redis: proposals and their
+// events, the indexes the commands and schedules read, people's sessions,
+// the outbox of messages, and the dedupe claims on inbound updates. Store
+// implements bot.Store and bot.Outbox on any go-redis client; Embedded is
+// the default when no Redis is configured, an in-process server made
+// durable by an append-only file, which the very same Store code runs on.
+//
+// # Shards and atomic writes
+//
+// Keys are spread over 16 shards, each with its own hash tag {sN}, where
+// N = crc32(s) % 16 of a unit code (for proposal and unit keys), of a
+// person id (for that person's keys), or of the key itself. Every atomic
+// write — a Lua script or a MULTI/EXEC — touches the keys of one shard
+// only, so the code runs unchanged on Redis Cluster. A Commit writes the
+// record, its event, the indexes, the due times and the messages it
+// causes in the unit's shard, each shard having its own outbox; a
+// SaveSession writes the session and its messages in the person's shard.
+// Scripts read no clock: every time comes in as an argument, so a replay
+// of the same call does the same.
+//
+// # Key families
+//
+// With the default prefix "sk" (see WithPrefix):
+//
+//	sk:{sN}:p:<ID>                  record, JSON of bot.Proposal (N: shard of the unit code)
+//	sk:{sN}:p:<ID>:ev               events, list of JSON bot.Event, oldest first
+//	sk:{sN}:u:<CODE>:st:<status>    ids by status, zset scored by Proposal.Since (unix ms)
+//	sk:{sN}:u:<CODE>:by:<person>    ids by proposer, zset scored by Proposal.Created
+//	sk:{sN}:u:<CODE>:seq:<year>     proposal number counter
+//	sk:{sN}:due:<kind>              ids by due time of a schedule kind (bot.Due*)
+//	sk:units                        set of unit codes with proposals (no hash tag; never in an atomic write)
+//	sk:{sN}:person:<id>             session hash: lang, unit, last, dialog (N: shard of the person)
+//	sk:{sN}:person:<id>:units       set of unit codes the person filed in
+//	sk:{sN}:seen:<dedupe>           dedupe claim on an inbound update, 48 hours (N: shard of the dedupe key)
+//	sk:{sN}:ob:due                  outbox: message ids by due time (unix ms)
+//	sk:{sN}:ob:msg                  outbox: message id → JSON bot.Envelope
+//	sk:{sN}:ob:parked               outbox: parked message id → JSON bot.Envelope
+//	sk:{sN}:mkey:<key>              Message.Key already enqueued in this shard, 90 days
+//
+// keys.go has one function per family. No code path uses KEYS or SCAN:
+// AllProposals, for verify and export, reads sk:units and then each unit's
+// status sets.
+//
+// # Round trips
+//
+// Each method's comment says how many round trips it makes. The ones on
+// the hot path take one: Load (a pipeline), SaveSession and Commit (one
+// script each), Claim (one pipeline of a script per shard).
+//
+// # The embedded store
+//
+// OpenEmbedded runs miniredis in the process and records every write sent
+// through its clients in <dir>/sangkien.aof: one record per command,
+// pipeline or MULTI/EXEC, appended and synced to disk before the write
+// returns. So a crash, of the process or of the machine, loses nothing
+// that was acknowledged; a write cut short by the crash leaves a torn last
+// record that the next open drops and logs. On open the file is replayed
+// and then rewritten compactly from the data set. A lock on <dir>/LOCK
+// keeps a second process out.
+package storage

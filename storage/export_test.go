@@ -1,0 +1,18 @@
+package storage
+
+// Internals the external tests look at.
+
+// ShardOf is shardOf.
+var ShardOf = shardOf
+
+// Shards is shards.
+const Shards = shards
+
+// SeenKey is the key of a dedupe claim in s.
+func SeenKey(s *Store, dedupe string) string { return s.keys.seen(dedupe) }
+
+// AOFPath is the append-only file of e.
+func AOFPath(e *Embedded) string { return e.path() }
+
+// MarkerKey is the key of the Message.Key marker key in shard n of s.
+func MarkerKey(s *Store, n int, key string) string { return s.keys.msgKey(n, key) }

@@ -1,0 +1,117 @@
+package storage
+
+import (
+	"hash/crc32"
+	"strconv"
+	"strings"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// shards is how many hash tags the key space is cut into. Every atomic
+// write touches the keys of one shard only, so the same code runs on Redis
+// Cluster, where a shard's keys share one slot.
+const shards = 16
+
+// shardOf is the shard of a unit code, a person id, a dedupe key or a
+// message key.
+func shardOf(s string) int { return int(crc32.ChecksumIEEE([]byte(s)) % shards) }
+
+// codeOf is the unit code of a proposal id: TNMT for TNMT-2026-007.
+func codeOf(id string) string {
+	code, _, _ := strings.Cut(id, "-")
+	return code
+}
+
+// keyspace builds every key the store uses, one method per key family, all
+// under one prefix (default "sk"). N in {sN} is a shard (see shardOf).
+type keyspace struct{ prefix string }
+
+// tag is the start of every key of shard n: sk:{sN}:
+func (k keyspace) tag(n int) string {
+	return k.prefix + ":{s" + strconv.Itoa(n) + "}:"
+}
+
+// record is a proposal's current record, JSON of bot.Proposal, in the shard
+// of its unit code: sk:{sN}:p:<ID>.
+func (k keyspace) record(id string) string {
+	return k.tag(shardOf(codeOf(id))) + "p:" + id
+}
+
+// events is a proposal's history, a list of JSON bot.Event, oldest first:
+// sk:{sN}:p:<ID>:ev.
+func (k keyspace) events(id string) string {
+	return k.record(id) + ":ev"
+}
+
+// status indexes a unit's proposals in one status, a sorted set scored by
+// Proposal.Since (unix ms): sk:{sN}:u:<CODE>:st:<status>.
+func (k keyspace) status(code string, st bot.Status) string {
+	return k.tag(shardOf(code)) + "u:" + code + ":st:" + string(st)
+}
+
+// byProposer indexes a person's proposals in one unit, a sorted set scored
+// by Proposal.Created (unix ms): sk:{sN}:u:<CODE>:by:<person>.
+func (k keyspace) byProposer(code, person string) string {
+	return k.tag(shardOf(code)) + "u:" + code + ":by:" + person
+}
+
+// seq is a unit's proposal counter for one year: sk:{sN}:u:<CODE>:seq:<year>.
+func (k keyspace) seq(code string, year int) string {
+	return k.tag(shardOf(code)) + "u:" + code + ":seq:" + strconv.Itoa(year)
+}
+
+// due holds one shard's proposals by due time of one kind (bot.Due*), a
+// sorted set scored by the due time (unix ms): sk:{sN}:due:<kind>.
+func (k keyspace) due(shard int, kind string) string {
+	return k.tag(shard) + "due:" + kind
+}
+
+// units is the set of unit codes that have proposals: sk:units. It has no
+// hash tag and is never part of a multi-key atomic write.
+func (k keyspace) units() string {
+	return k.prefix + ":units"
+}
+
+// session is a person's conversation state, a hash with the fields lang,
+// unit, last and dialog (JSON): sk:{sN}:person:<id>.
+func (k keyspace) session(person string) string {
+	return k.tag(shardOf(person)) + "person:" + person
+}
+
+// personUnits is the set of unit codes a person filed proposals in:
+// sk:{sN}:person:<id>:units.
+func (k keyspace) personUnits(person string) string {
+	return k.session(person) + ":units"
+}
+
+// seen is the claim on an inbound update, kept 48 hours:
+// sk:{sN}:seen:<dedupe>. It lives in the shard of the dedupe key itself,
+// because Release knows nothing else.
+func (k keyspace) seen(dedupe string) string {
+	return k.tag(shardOf(dedupe)) + "seen:" + dedupe
+}
+
+// outboxDue orders one shard's outgoing messages by when they are due, a
+// sorted set of message ids scored in unix ms: sk:{sN}:ob:due.
+func (k keyspace) outboxDue(shard int) string {
+	return k.tag(shard) + "ob:due"
+}
+
+// outboxMsg holds one shard's waiting messages, a hash of message id to
+// JSON bot.Envelope: sk:{sN}:ob:msg.
+func (k keyspace) outboxMsg(shard int) string {
+	return k.tag(shard) + "ob:msg"
+}
+
+// outboxParked holds one shard's parked messages, a hash of message id to
+// JSON bot.Envelope: sk:{sN}:ob:parked.
+func (k keyspace) outboxParked(shard int) string {
+	return k.tag(shard) + "ob:parked"
+}
+
+// msgKey marks a Message.Key as enqueued in a shard, kept 90 days:
+// sk:{sN}:mkey:<key>.
+func (k keyspace) msgKey(shard int, key string) string {
+	return k.tag(shard) + "mkey:" + key
+}
