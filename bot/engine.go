@@ -58,6 +58,10 @@ func New(c Config) (*Engine, error) {
 	return e, nil
 }
 
+// SetWake sets the function called after messages were enqueued (the
+// deliverer's Wake); call it before handling starts.
+func (e *Engine) SetWake(f func()) { e.wake = f }
+
 // Org returns the organisation the engine serves.
 func (e *Engine) Org() *org.Org { return e.org }
 
