@@ -62,6 +62,20 @@ func New(c Config) (*Engine, error) {
 // deliverer's Wake); call it before handling starts.
 func (e *Engine) SetWake(f func()) { e.wake = f }
 
+// Command is a command and its one-line description, for a platform's
+// command menu (Telegram's setMyCommands).
+type Command struct{ Name, Description string }
+
+// Commands lists the commands people type, described in lang.
+func (e *Engine) Commands(lang string) []Command {
+	l := e.cat.loc(lang, e.org.Location)
+	var out []Command
+	for _, name := range []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "cancel", "back", "help"} {
+		out = append(out, Command{Name: name, Description: l.T("cmd." + name)})
+	}
+	return out
+}
+
 // Org returns the organisation the engine serves.
 func (e *Engine) Org() *org.Org { return e.org }
 
