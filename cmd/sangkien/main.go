@@ -26,7 +26,7 @@ Usage:
   sangkien serve                the configured adapters, schedules, delivery worker and HTTP server
   sangkien console [--as ID]    chat in the terminal (/as IDENTITY switches who you are)
   sangkien verify               check every proposal's hash chain and record
-  sangkien export --format json|csv
+  sangkien export --format json|csv|xlsx
   sangkien outbox [retry ID]    list parked messages; send one again
   sangkien config check         load and check the org file
   sangkien version

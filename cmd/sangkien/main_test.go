@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/sangkien/sangkien/internal/redistest"
 )
@@ -122,6 +123,20 @@ func TestScriptedConsoleSessionThenExportAndVerify(t *testing.T) {
 	r = runCmd(t, env, "", "verify")
 	if r.code != 0 || !strings.Contains(r.stdout, "ok: 1 proposal") {
 		t.Fatalf("verify exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runCmd(t, env, "", "export", "--format", "xlsx")
+	if r.code != 0 {
+		t.Fatalf("xlsx: %d %s", r.code, r.stderr)
+	}
+	book, err := excelize.OpenReader(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := book.GetCellValue("proposals", "D2"); v != "completed" {
+		t.Errorf("xlsx proposals!D2 = %q", v)
+	}
+	if rows, _ := book.GetRows("events"); len(rows) != 5 {
+		t.Errorf("xlsx events: %d rows, want header + 4", len(rows))
 	}
 	r = runCmd(t, env, "", "export", "--format", "csv")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "id,unit,title,status") || !strings.Contains(r.stdout, "TNMT-2026-001,so-tnmt,Online land registration,completed") {

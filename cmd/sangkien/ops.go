@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -57,12 +60,12 @@ type exportEvent struct {
 func (e *env) export(args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	format := fs.String("format", "json", "json or csv")
+	format := fs.String("format", "json", "json, csv or xlsx")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if *format != "json" && *format != "csv" {
-		return fmt.Errorf("%w: --format json|csv", errUsage)
+	if *format != "json" && *format != "csv" && *format != "xlsx" {
+		return fmt.Errorf("%w: --format json|csv|xlsx", errUsage)
 	}
 	a, err := e.open()
 	if err != nil {
@@ -97,11 +100,7 @@ func (e *env) export(args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	w := csv.NewWriter(e.stdout)
-	head := append([]string{"id", "unit", "title", "status", "proposer", "events", "first_at", "last_at", "head"}, bot.FormFields[1:]...)
-	if err := w.Write(head); err != nil {
-		return err
-	}
+	rows := [][]string{append([]string{"id", "unit", "title", "status", "proposer", "events", "first_at", "last_at", "head"}, bot.FormFields[1:]...)}
 	for _, x := range out {
 		first, last, headHash := "", "", ""
 		if n := len(x.Events); n > 0 {
@@ -111,12 +110,60 @@ func (e *env) export(args []string) error {
 		for _, f := range bot.FormFields[1:] {
 			row = append(row, x.Fields[f])
 		}
-		if err := w.Write(row); err != nil {
+		rows = append(rows, row)
+	}
+	if *format == "xlsx" {
+		return writeXLSX(e.stdout, rows, out)
+	}
+	w := csv.NewWriter(e.stdout)
+	if err := w.WriteAll(rows); err != nil {
+		return err
+	}
+	return w.Error()
+}
+
+// writeXLSX writes a workbook with a sheet of proposals (one row each, as
+// the CSV) and a sheet of every event.
+func writeXLSX(w io.Writer, rows [][]string, out []exported) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	const props, events = "proposals", "events"
+	if err := f.SetSheetName("Sheet1", props); err != nil {
+		return err
+	}
+	if _, err := f.NewSheet(events); err != nil {
+		return err
+	}
+	put := func(sheet string, r int, vals []string) error {
+		cell, err := excelize.CoordinatesToCellName(1, r)
+		if err != nil {
+			return err
+		}
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			row[i] = v
+		}
+		return f.SetSheetRow(sheet, cell, &row)
+	}
+	for i, r := range rows {
+		if err := put(props, i+1, r); err != nil {
 			return err
 		}
 	}
-	w.Flush()
-	return w.Error()
+	n := 1
+	if err := put(events, n, []string{"id", "seq", "at", "actor", "action", "from", "to", "data", "prev_hash", "hash"}); err != nil {
+		return err
+	}
+	for _, x := range out {
+		for _, ev := range x.Events {
+			data, _ := json.Marshal(ev.Data)
+			n++
+			if err := put(events, n, []string{x.ID, strconv.Itoa(ev.Seq), ev.At, ev.Actor, string(ev.Action), string(ev.From), string(ev.To), string(data), ev.PrevHash, ev.Hash}); err != nil {
+				return err
+			}
+		}
+	}
+	return f.Write(w)
 }
 
 // outbox lists parked messages, or sends one again.
