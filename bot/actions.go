@@ -308,23 +308,29 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 			return err
 		}
 		c.s.Dialog = nil
+		mark := len(c.out)
 		c.done(a, np, d.Ref)
-		msgs := append(c.out, c.notices(a, np, ev)...)
-		err = c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: p.Status, Messages: msgs, Due: c.e.dueOf(np)})
+		err = c.commit(p.Status, np, ev, c.notices(a, np, ev))
 		if errors.Is(err, ErrConflict) && attempt < 3 {
-			c.out = c.out[:len(c.out)-c.doneCount(d.Ref)]
+			c.out = c.out[:mark]
 			delete(c.loaded, id)
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		c.out = nil
-		c.loaded[id] = np
-		c.changed = true
-		c.e.wake()
-		return nil
+		return err
 	}
+}
+
+// commit writes one lifecycle step with the replies gathered so far and the
+// notices it causes, atomically, and wakes the deliverer.
+func (c *call) commit(from Status, np *Proposal, ev Event, notices []Message) error {
+	msgs := append(slices.Clip(c.out), notices...)
+	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: from, Messages: msgs, Due: c.e.dueOf(np)}); err != nil {
+		return err
+	}
+	c.out = nil
+	c.loaded[np.ID] = np
+	c.e.wake()
+	return nil
 }
 
 // done adds the confirmation to the actor and, when the action began from a
@@ -336,13 +342,6 @@ func (c *call) done(a Action, p *Proposal, ref string) {
 		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl().p(c.l.T("msg.decided", "Action", c.l.T("action."+string(a)), "Who", c.displayName(), "When", c.l.Time(c.now)))
 		c.out = append(c.out, Message{ID: NewMessageID(), To: []string{c.in.Chat}, Edit: ref, Text: t.t})
 	}
-}
-
-func (c *call) doneCount(ref string) int {
-	if ref != "" {
-		return 2
-	}
-	return 1
 }
 
 // dueOf computes the due times the schedules read.

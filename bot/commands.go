@@ -112,11 +112,9 @@ func (c *call) command(cmd, rest string) error {
 		if err != nil {
 			return err
 		}
-		_, text, _ := strings.Cut(rest, " ")
-		if i := strings.IndexAny(rest, " \n"); i >= 0 {
+		text := "" // what follows the id, kept with its line breaks
+		if i := strings.IndexAny(rest, " \t\n"); i >= 0 {
 			text = strings.TrimSpace(rest[i:])
-		} else {
-			text = ""
 		}
 		return c.begin(a, id, text)
 	}

@@ -94,7 +94,6 @@ type call struct {
 	loaded  map[string]*Proposal
 	out     []Message // replies not yet written
 	dedupe  string
-	changed bool // the session must be saved
 }
 
 // Handle processes one inbound update. It returns an error only when the
@@ -139,7 +138,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 			c.replyErr(err)
 		}
 		after, _ := json.Marshal(c.s)
-		if c.changed || string(before) != string(after) || len(c.out) > 0 {
+		if string(before) != string(after) || len(c.out) > 0 {
 			err = e.store.SaveSession(ctx, c.s, c.out)
 		} else {
 			err = nil

@@ -361,13 +361,7 @@ func (c *call) submit(d *Dialog) error {
 	}
 	c.s.Dialog = nil
 	c.reply(c.recorded(c.l, Submit, np))
-	msgs := append(c.out, c.notices(Submit, np, ev)...)
-	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: Draft, Messages: msgs, Due: c.e.dueOf(np)}); err != nil {
-		return err
-	}
-	c.out = nil
-	c.loaded[id] = np
-	return nil
+	return c.commit(Draft, np, ev, c.notices(Submit, np, ev))
 }
 
 // button handles a pressed button.
