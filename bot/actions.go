@@ -324,9 +324,13 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 // notices it causes, atomically, and wakes the deliverer.
 func (c *call) commit(from Status, np *Proposal, ev Event, notices []Message) error {
 	msgs := append(slices.Clip(c.out), notices...)
-	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: from, Messages: msgs, Due: c.e.dueOf(np)}); err != nil {
+	// The session (its dialog over) rides in the same round trip: should the
+	// commit fail, the error is answered and the session saved again anyway.
+	sess := *c.s
+	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: from, Messages: msgs, Due: c.e.dueOf(np), Session: &sess}); err != nil {
 		return err
 	}
+	c.saved = &sess
 	c.out = nil
 	c.loaded[np.ID] = np
 	c.e.wake()

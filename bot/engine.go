@@ -94,6 +94,7 @@ type call struct {
 	loaded  map[string]*Proposal
 	out     []Message // replies not yet written
 	dedupe  string
+	saved   *Session // the session as a Commit saved it
 }
 
 // Handle processes one inbound update. It returns an error only when the
@@ -136,6 +137,9 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 		if err != nil { // a domain refusal: tell the user, change nothing
 			c.out = nil
 			c.replyErr(err)
+		}
+		if c.saved != nil {
+			before, _ = json.Marshal(c.saved)
 		}
 		after, _ := json.Marshal(c.s)
 		if string(before) != string(after) || len(c.out) > 0 {

@@ -360,7 +360,7 @@ func (c *call) submit(d *Dialog) error {
 		return err
 	}
 	c.s.Dialog = nil
-	c.reply(c.recorded(c.l, Submit, np))
+	c.reply(c.recorded(c.l, Submit, np), proposerButtons(c.l, np)...)
 	return c.commit(Draft, np, ev, c.notices(Submit, np, ev))
 }
 

@@ -69,6 +69,10 @@ type Commit struct {
 	// Due sets the proposal's due time per schedule kind (Due* constants);
 	// a zero time removes it from that kind.
 	Due map[string]time.Time
+	// Session, when set, is saved in the same round trip (as SaveSession
+	// with no messages) — its own atomic write, made whatever the outcome
+	// of the commit, so it must hold nothing that depends on it.
+	Session *Session
 }
 
 // Kinds of due time the schedules read (Store.Due).

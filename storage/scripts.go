@@ -240,3 +240,39 @@ func runAll(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script, ca
 	}
 	return cmds, nil
 }
+
+// boundCall is a call of a given script.
+type boundCall struct {
+	sc *redis.Script
+	scriptCall
+}
+
+// runEach is runAll for calls of different scripts: one pipeline, with
+// EVAL sent again only for scripts the server had not cached.
+func runEach(ctx context.Context, rdb redis.UniversalClient, calls []boundCall) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(calls))
+	pipe := rdb.Pipeline()
+	for i, c := range calls {
+		cmds[i] = c.sc.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx) // errors are read per command below
+	var retry []int
+	for i, cmd := range cmds {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			retry = append(retry, i)
+		}
+	}
+	if len(retry) > 0 {
+		pipe := rdb.Pipeline()
+		for _, i := range retry {
+			cmds[i] = calls[i].sc.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil {
+			return cmds, err
+		}
+	}
+	return cmds, nil
+}

@@ -179,14 +179,27 @@ func decodeSession(s *bot.Session, h map[string]string) error {
 // atomically. Round trips: 1 (EVALSHA; a second, EVAL, only when the
 // server lacks the script).
 func (s *Store) SaveSession(ctx context.Context, sess *bot.Session, msgs []bot.Message) error {
+	call, err := s.sessionCall(sess, msgs)
+	if err != nil {
+		return err
+	}
+	if err := sessionScript.Run(ctx, s.rdb, call.keys, call.args...).Err(); err != nil {
+		return fmt.Errorf("save session of %s: %w", sess.Person, err)
+	}
+	return nil
+}
+
+// sessionCall builds the sessionScript call that writes sess and enqueues
+// msgs in the person's shard.
+func (s *Store) sessionCall(sess *bot.Session, msgs []bot.Message) (scriptCall, error) {
 	if sess == nil || sess.Person == "" {
-		return fmt.Errorf("save session: no person")
+		return scriptCall{}, fmt.Errorf("save session: no person")
 	}
 	dialog := ""
 	if sess.Dialog != nil {
 		b, err := json.Marshal(sess.Dialog)
 		if err != nil {
-			return fmt.Errorf("save session of %s: %w", sess.Person, err)
+			return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)
 		}
 		dialog = string(b)
 	}
@@ -195,12 +208,9 @@ func (s *Store) SaveSession(ctx context.Context, sess *bot.Session, msgs []bot.M
 	args := []any{s.clock.Now().UnixMilli(), markerExpiry(), sess.Lang, sess.Unit, sess.Last, dialog, len(msgs)}
 	keys, args, err := s.appendMessages(keys, args, shard, msgs)
 	if err != nil {
-		return fmt.Errorf("save session of %s: %w", sess.Person, err)
+		return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)
 	}
-	if err := sessionScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-		return fmt.Errorf("save session of %s: %w", sess.Person, err)
-	}
-	return nil
+	return scriptCall{keys: keys, args: args}, nil
 }
 
 // appendMessages adds what enqueueLua reads for msgs to a script call: a
@@ -307,7 +317,22 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
-	ok, err := commitScript.Run(ctx, s.rdb, keys, args...).Int()
+	var ok int
+	if c.Session == nil {
+		ok, err = commitScript.Run(ctx, s.rdb, keys, args...).Int()
+	} else {
+		// The session goes in the same round trip; it is its own atomic
+		// write, in the person's shard, made whatever the commit's outcome.
+		sc, serr := s.sessionCall(c.Session, nil)
+		if serr != nil {
+			return serr
+		}
+		var cmds []*redis.Cmd
+		cmds, err = runEach(ctx, s.rdb, []boundCall{{commitScript, scriptCall{keys, args}}, {sessionScript, sc}})
+		if err == nil {
+			ok, err = cmds[0].Int()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
