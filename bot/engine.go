@@ -84,17 +84,17 @@ func (e *Engine) Catalog() *Catalog { return e.cat }
 
 // call is the handling of one input.
 type call struct {
-	e       *Engine
-	ctx     context.Context
-	in      Input
-	person  string
-	s       *Session
-	l       loc
-	now     time.Time
-	loaded  map[string]*Proposal
-	out     []Message // replies not yet written
-	dedupe  string
-	saved   *Session // the session as a Commit saved it
+	e      *Engine
+	ctx    context.Context
+	in     Input
+	person string
+	s      *Session
+	l      loc
+	now    time.Time
+	loaded map[string]*Proposal
+	out    []Message // replies not yet written
+	dedupe string
+	saved  *Session // the session as a Commit saved it
 }
 
 // Handle processes one inbound update. It returns an error only when the
