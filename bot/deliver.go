@@ -64,8 +64,10 @@ type Deliverer struct {
 	Poll        time.Duration // default 250ms
 	Batch       int           // default 32
 	MaxAttempts int           // default 12, then park
-	// Delivered, when set, is told of every message delivered (metrics, tests).
+	// Delivered, when set, is told of every message delivered (tests).
 	Delivered func(address string, e *Envelope)
+	// Metrics, when set, is told of every send attempt.
+	Metrics Metrics
 
 	once sync.Once
 	wake chan struct{}
@@ -88,6 +90,9 @@ func (d *Deliverer) init() {
 		}
 		if d.Workers == 0 {
 			d.Workers = 4
+		}
+		if d.Metrics == nil {
+			d.Metrics = noMetrics{}
 		}
 		if d.Clock == nil {
 			d.Clock = SystemClock{}
@@ -197,11 +202,13 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 				return err
 			}
 			if wait > 0 {
+				d.Metrics.Delivery(AddressPlatform(addr), ResultDeferred)
 				return d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
 			}
 		}
 		_, err := s.Send(ctx, addr, &e.Message)
 		if err == nil {
+			d.Metrics.Delivery(AddressPlatform(addr), ResultSent)
 			if d.Delivered != nil {
 				d.Delivered(addr, e)
 			}
@@ -216,6 +223,7 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 		}
 		e.Err = addr + ": " + de.Reason
 		if de.Permanent {
+			d.Metrics.Delivery(AddressPlatform(addr), ResultFailedAddress)
 			d.Log.Info("outbox: address failed for good", "id", e.ID, "address", addr, "reason", de.Reason)
 			e.Next++
 			continue
@@ -227,11 +235,19 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 		wait := de.RetryAfter
 		if wait == 0 {
 			wait = Backoff(e.Attempts)
+			d.Metrics.Delivery(AddressPlatform(addr), ResultRetry)
+		} else {
+			d.Metrics.Delivery(AddressPlatform(addr), ResultRateLimited)
 		}
 		d.Log.Info("outbox: retry", "id", e.ID, "address", addr, "in", wait, "reason", de.Reason)
 		return d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
 	}
 	d.Log.Warn("outbox: parked", "id", e.ID, "reason", e.Err)
+	platform := ""
+	if len(e.To) > 0 {
+		platform = AddressPlatform(e.To[min(e.Next, len(e.To)-1)])
+	}
+	d.Metrics.Delivery(platform, ResultParked)
 	return d.Outbox.Park(ctx, e)
 }
 

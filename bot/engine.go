@@ -23,6 +23,8 @@ type Config struct {
 	// Wake, when set, is called after messages were enqueued, so that a
 	// deliverer in this process sends them without waiting for its poll.
 	Wake func()
+	// Metrics, when set, is told of every update handled.
+	Metrics Metrics
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -34,6 +36,7 @@ type Engine struct {
 	log   *slog.Logger
 	wake  func()
 	cat   *Catalog
+	met   Metrics
 }
 
 // New returns an engine.
@@ -45,7 +48,10 @@ func New(c Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat}
+	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics}
+	if e.met == nil {
+		e.met = noMetrics{}
+	}
 	if e.clock == nil {
 		e.clock = SystemClock{}
 	}
@@ -61,6 +67,10 @@ func New(c Config) (*Engine, error) {
 // SetWake sets the function called after messages were enqueued (the
 // deliverer's Wake); call it before handling starts.
 func (e *Engine) SetWake(f func()) { e.wake = f }
+
+// SetMetrics sets what the engine tells of each update handled; call it
+// before handling starts.
+func (e *Engine) SetMetrics(m Metrics) { e.met = m }
 
 // Command is a command and its one-line description, for a platform's
 // command menu (Telegram's setMyCommands).
@@ -100,17 +110,27 @@ type call struct {
 // Handle processes one inbound update. It returns an error only when the
 // store failed; the caller should then tell the user Unavailable(in).
 func (e *Engine) Handle(ctx context.Context, in Input) error {
+	start := time.Now()
+	outcome, err := e.handle(ctx, in, (*call).dispatch)
+	e.met.Handled(in.Platform, outcome, time.Since(start))
+	return err
+}
+
+// handle runs do on one input between the load of its session and
+// proposals and the save of what do changed: Handle's do is dispatch; the
+// modal entry points (modal.go) bring their own.
+func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (string, error) {
 	c := &call{e: e, ctx: ctx, in: in, person: e.org.PersonOf(in.Sender), now: e.clock.Now(), loaded: map[string]*Proposal{}}
 	if in.UpdateID != "" {
 		c.dedupe = in.Platform + ":" + in.UpdateID
 	}
 	ld, err := e.store.Load(ctx, LoadRequest{Dedupe: c.dedupe, Person: c.person, Proposals: preload(in)})
 	if err != nil {
-		return fmt.Errorf("load: %w", err)
+		return OutcomeError, fmt.Errorf("load: %w", err)
 	}
 	if ld.Duplicate {
 		e.log.Debug("duplicate update", "update", c.dedupe)
-		return nil
+		return OutcomeDuplicate, nil
 	}
 	c.s = ld.Session
 	c.s.Person = c.person
@@ -132,9 +152,11 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 		c.s.Last = in.Chat
 	}
 	c.l = e.cat.loc(c.lang(), e.org.Location)
-	err = c.dispatch()
+	err = do(c)
+	outcome := OutcomeOK
 	if ErrorCode(err) != EUnavailable {
 		if err != nil { // a domain refusal: tell the user, change nothing
+			outcome = OutcomeRefused
 			c.out = nil
 			c.replyErr(err)
 		}
@@ -151,7 +173,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 			if len(c.out) > 0 {
 				e.wake()
 			}
-			return nil
+			return outcome, nil
 		}
 	}
 	if c.dedupe != "" {
@@ -159,7 +181,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 			e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
 		}
 	}
-	return fmt.Errorf("handle %s: %w", c.dedupe, err)
+	return OutcomeError, fmt.Errorf("handle %s: %w", c.dedupe, err)
 }
 
 // Unavailable is the reply to send directly when Handle failed because the
@@ -215,11 +237,13 @@ func (c *call) reply(t Text, buttons ...[]Button) {
 
 func (c *call) say(id string, kv ...any) { c.reply(plain(c.l.T(id, kv...))) }
 
-func (c *call) replyErr(err error) {
+func (c *call) replyErr(err error) { c.reply(plain(c.errText(err))) }
+
+// errText is what the user is told of err, in their language.
+func (c *call) errText(err error) string {
 	var de *Error
 	if !errors.As(err, &de) {
-		c.say("err.unavailable")
-		return
+		return c.l.T("err.unavailable")
 	}
 	var kv []any
 	for k, v := range de.Data {
@@ -228,7 +252,7 @@ func (c *call) replyErr(err error) {
 	if f, ok := de.Data["Field"].(string); ok {
 		kv = append(kv, "FieldName", c.l.T("field."+f))
 	}
-	c.say(de.Key, kv...)
+	return c.l.T(de.Key, kv...)
 }
 
 // notice builds a message to others, rendered in every language: Text in

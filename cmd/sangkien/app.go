@@ -63,6 +63,8 @@ type app struct {
 	store  *storage.Store
 	engine *bot.Engine
 	close  func()
+	// metrics is set by serve; nil elsewhere.
+	metrics *metrics
 }
 
 // open connects the store (the first log line says which) and builds the

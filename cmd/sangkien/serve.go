@@ -73,7 +73,11 @@ func (e *env) serve() error {
 			limits[p.name] = p.limit
 		}
 	}
+	met := newMetrics(a)
+	a.metrics = met
+	a.engine.SetMetrics(met)
 	d := a.deliverer(senders, e.log)
+	d.Metrics = met
 	d.Limit = func(ctx context.Context, addr string) (time.Duration, error) {
 		if f := limits[bot.AddressPlatform(addr)]; f != nil {
 			return f(ctx, addr)
@@ -108,6 +112,7 @@ func (e *env) serve() error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	mux.Handle("GET /metrics", met.handler())
 	addr := e.get("SANGKIEN_HTTP_ADDR", ":8080")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

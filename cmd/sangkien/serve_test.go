@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fakePlatform records what serve sends and drives the engine like an
+// adapter would.
+type fakePlatform struct {
+	mu      sync.Mutex
+	sent    []string
+	stopped bool
+	engine  *bot.Engine
+}
+
+func (f *fakePlatform) Send(ctx context.Context, address string, m *bot.Message) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, address+": "+m.Text.String())
+	return "fake:1", nil
+}
+
+func (f *fakePlatform) sentTo(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, s := range f.sent {
+		if strings.HasPrefix(s, prefix) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// startServe runs serve with a fake platform on a free port and returns
+// its base URL, the platform, and a stop function that returns serve's
+// exit code.
+func startServe(t *testing.T, vars map[string]string) (string, *fakePlatform, *syncBuffer, func() int) {
+	t.Helper()
+	fp := &fakePlatform{}
+	saved := platformFactories
+	platformFactories = append(platformFactories[:len(platformFactories):len(platformFactories)], func(e *env, a *app, mux *http.ServeMux) (*platform, error) {
+		fp.engine = a.engine
+		return &platform{name: "console", sender: fp, stop: func(context.Context) {
+			fp.mu.Lock()
+			fp.stopped = true
+			fp.mu.Unlock()
+		}}, nil
+	})
+	t.Cleanup(func() { platformFactories = saved })
+	vars["SANGKIEN_HTTP_ADDR"] = "127.0.0.1:0"
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, logs, func(k string) string { return vars[k] }) }()
+	re := regexp.MustCompile(`serve: http" addr=(\S+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			stop := func() int {
+				cancel()
+				select {
+				case code := <-done:
+					return code
+				case <-time.After(20 * time.Second):
+					t.Fatal("serve did not stop")
+					return -1
+				}
+			}
+			return "http://" + m[1], fp, logs, stop
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeHealthMetricsDeliveryAndShutdown(t *testing.T) {
+	env, _ := redisEnv(t)
+	base, fp, logs, stop := startServe(t, env)
+	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("healthz %d %q", code, body)
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("readyz %d %q", code, body)
+	}
+	// An update through the engine is delivered by serve's worker.
+	if err := fp.engine.Handle(context.Background(), bot.Input{Platform: "console", UpdateID: "1", Chat: "console:an", Sender: "console:an", Text: "/help"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(fp.sentTo("console:an")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("reply not delivered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, body := get(t, base+"/metrics")
+	for _, want := range []string{
+		`sangkien_updates_total{outcome="ok",platform="console"} 1`,
+		`sangkien_deliveries_total{platform="console",result="sent"} 1`,
+		`sangkien_outbox_messages{state="parked"} 0`,
+		`sangkien_proposals{status="submitted"} 0`,
+		`sangkien_update_seconds_bucket`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exit %d\n%s", code, logs.String())
+	}
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	if !fp.stopped {
+		t.Error("platform not stopped on shutdown")
+	}
+	if !strings.Contains(logs.String(), "serve: stopped") {
+		t.Errorf("no clean stop in logs:\n%s", logs.String())
+	}
+}
+
+func TestServeRefusesWithoutAPlatform(t *testing.T) {
+	env, _ := redisEnv(t)
+	saved := platformFactories
+	platformFactories = nil
+	defer func() { platformFactories = saved }()
+	r := runCmd(t, env, "", "serve")
+	if r.code != 1 || !strings.Contains(r.stderr, "no platform configured") {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+}
