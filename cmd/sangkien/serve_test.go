@@ -80,7 +80,9 @@ func startServe(t *testing.T, vars map[string]string) (string, *fakePlatform, *s
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, logs, func(k string) string { return vars[k] }) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, logs, func(k string) string { return vars[k] })
+	}()
 	re := regexp.MustCompile(`serve: http" addr=(\S+)`)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
