@@ -15,6 +15,9 @@ func (c *call) dispatch() error {
 	if utf8.RuneCountInString(c.in.Text) > MaxInput {
 		return invalid("err.input_too_long", "Max", MaxInput)
 	}
+	if hasControl(c.in.Text) {
+		return invalid("err.control")
+	}
 	if c.in.Button != "" {
 		if c.in.Group {
 			return nil
@@ -428,4 +431,19 @@ func (c *call) pilots() error {
 		c.reply(c.e.health(c.l, p, c.now), c.buttonsFor(c.l, p, c.person)...)
 	}
 	return nil
+}
+
+// hasControl reports control characters other than line breaks and tabs,
+// and the bidirectional overrides that make text read other than it is.
+func hasControl(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return true
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return true
+		}
+	}
+	return false
 }

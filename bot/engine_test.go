@@ -236,3 +236,50 @@ func TestDuplicateUpdateIsHandledOnce(t *testing.T) {
 		t.Fatalf("repeat: %d messages", n)
 	}
 }
+
+func TestGroupNoticesCarryIDTitleStatusAndUnitOnly(t *testing.T) {
+	h := newHarness(t)
+	secrets := []string{"three paper visits", "Accept scanned documents", "Citizens save two trips", "Forged scans",
+		"SECRET-CONDITION", "SECRET-REPORT", "SECRET-OBSTACLE", "SECRET-ANSWER", "SECRET-REASON", "SECRET-LESSON", "Nguyễn Văn An"}
+	a := h.FileProposal(cadre)
+	h.Input(bot.Input{Sender: leader, Button: bot.ButtonData(bot.ApprovePilot, a)})
+	h.Say(leader, "2026-12-31")
+	h.Say(leader, "-")
+	h.Say(leader, "SECRET-CONDITION")
+	h.Say(cadre, "/report "+a+" SECRET-REPORT")
+	h.Say(cadre, "/obstacle "+a+" SECRET-OBSTACLE")
+	h.Input(bot.Input{Sender: leader, Button: bot.ButtonData(bot.Respond, a)})
+	h.Say(leader, "SECRET-ANSWER")
+	h.Input(bot.Input{Sender: leader, Button: bot.ButtonData(bot.Complete, a)})
+	h.Say(leader, "achieved")
+	h.Say(leader, "SECRET-LESSON")
+	h.Say(leader, "yes")
+	b := h.FileProposal(cadre2)
+	h.Input(bot.Input{Sender: leader, Button: bot.ButtonData(bot.ApprovePilot, b)})
+	h.Say(leader, "2026-12-31")
+	h.Say(leader, "-")
+	h.Say(leader, "-")
+	h.Input(bot.Input{Sender: leader, Button: bot.ButtonData(bot.Stop, b)})
+	h.Say(leader, "SECRET-REASON")
+	h.Say(leader, "yes")
+
+	var channel []string
+	for _, s := range h.All() {
+		if strings.HasPrefix(s.To, "console:#") {
+			channel = append(channel, s.Text.String())
+		}
+	}
+	if len(channel) != 4 { // two approvals, a completion, a stop
+		t.Fatalf("%d channel notices: %q", len(channel), channel)
+	}
+	for _, text := range channel {
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("channel notice leaks %q:\n%s", s, text)
+			}
+		}
+		for _, want := range []string{"TNMT-2026-00", "Online land registration", "Sở Tài nguyên và Môi trường"} {
+			contains(t, text, want)
+		}
+	}
+}
