@@ -345,4 +345,3 @@ func memoryPerProposal(ctx context.Context, rdb *redis.Client) (float64, int) {
 	}
 	return float64(used()-before) / n, n
 }
-
