@@ -99,13 +99,9 @@ func (c *call) begin(a Action, id, text string) error {
 	if a == Resubmit {
 		return c.revise(p, text)
 	}
-	d := &Dialog{Kind: "act", Target: id, Ver: p.Version, Data: map[string]string{"action": string(a)}, Ref: c.in.Ref}
-	if a == Respond {
-		n, err := openObstacle(p, d, c.buttonArg())
-		if err != nil {
-			return err
-		}
-		d.Data["n"] = strconv.Itoa(n)
+	d, err := c.actDialog(a, p)
+	if err != nil {
+		return err
 	}
 	qs := actionQuestions[a]
 	d.Step = qs[0].key
@@ -119,6 +115,19 @@ func (c *call) begin(a Action, id, text string) error {
 	c.s.Dialog = d
 	c.ask(d)
 	return nil
+}
+
+// actDialog is the dialog that asks action a's questions on p.
+func (c *call) actDialog(a Action, p *Proposal) (*Dialog, error) {
+	d := &Dialog{Kind: "act", Target: p.ID, Ver: p.Version, Data: map[string]string{"action": string(a)}, Ref: c.in.Ref}
+	if a == Respond {
+		n, err := openObstacle(p, d, c.buttonArg())
+		if err != nil {
+			return nil, err
+		}
+		d.Data["n"] = strconv.Itoa(n)
+	}
+	return d, nil
 }
 
 // buttonArg is the second argument of the pressed button, if any.

@@ -28,6 +28,8 @@ Usage:
   sangkien verify               check every proposal's hash chain and record
   sangkien export --format json|csv|xlsx
   sangkien outbox [retry ID]    list parked messages; send one again
+  sangkien jobs [list]          the scheduled jobs, their specs and next runs
+  sangkien jobs run NAME        run a job now for its current period (enqueues; serve delivers)
   sangkien config check         load and check the org file
   sangkien version
 
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.export(args)
 	case "outbox":
 		err = env.outbox(args)
+	case "jobs":
+		err = env.jobs(args)
 	case "config":
 		if len(args) != 1 || args[0] != "check" {
 			err = fmt.Errorf("%w: sangkien config check", errUsage)

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/org"
+	"github.com/sangkien/sangkien/schedules"
+)
+
+func init() {
+	runnerFactories = append(runnerFactories, func(e *env, a *app) (*runner, error) {
+		s, err := newScheduler(e, a)
+		if err != nil {
+			return nil, err
+		}
+		return &runner{name: "schedules", run: s.Run}, nil
+	})
+}
+
+// newScheduler runs the org's jobs on their specs through the engine,
+// which claims each firing so that of several replicas one runs it.
+func newScheduler(e *env, a *app) (*schedules.Scheduler, error) {
+	return schedules.New(schedules.FromOrg(a.org, func(ctx context.Context, job string, firing time.Time) error {
+		rep, err := a.engine.RunJob(ctx, a.store, bot.JobRun{Name: job, Firing: firing})
+		if rep != nil && !rep.Skipped {
+			e.log.Info("job: run", "job", job, "period", rep.Period, "items", rep.Items, "sent", len(rep.Sent), "escalated", len(rep.Escalated))
+		} else if rep != nil {
+			e.log.Debug("job: firing taken by another replica", "job", job, "period", rep.Period)
+		}
+		return err
+	}, e.log))
+}
+
+// jobs is `sangkien jobs [list]` and `sangkien jobs run NAME`.
+func (e *env) jobs(args []string) error {
+	if len(args) == 0 || (len(args) == 1 && args[0] == "list") {
+		return e.jobsList()
+	}
+	if len(args) != 2 || args[0] != "run" {
+		return fmt.Errorf("%w: sangkien jobs run NAME (one of %s)", errUsage, strings.Join(org.JobNames, ", "))
+	}
+	name := args[1]
+	if !slices.Contains(org.JobNames, name) {
+		return fmt.Errorf("%w: no job %q (one of %s)", errUsage, name, strings.Join(org.JobNames, ", "))
+	}
+	a, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return runJobByHand(e, a, name, time.Now())
+}
+
+// runJobByHand runs job for its current period (the latest firing of its
+// spec) and prints what it enqueued; a serve delivers it. A run for a
+// period that was already run enqueues only what the earlier run did not.
+func runJobByHand(e *env, a *app, name string, now time.Time) error {
+	firing, err := schedules.LatestFiring(a.org.Schedules[name], a.org.Location, now)
+	if err != nil {
+		return err
+	}
+	rep, err := a.engine.RunJob(e.ctx, a.store, bot.JobRun{Name: name, Firing: firing, Manual: true})
+	if rep != nil {
+		fmt.Fprintf(e.stdout, "%s for the period of %s (%s): %d item(s), %d message(s) enqueued\n",
+			name, rep.Period, a.org.Location, rep.Items, len(rep.Sent))
+		for _, esc := range rep.Escalated {
+			fmt.Fprintf(e.stdout, "  escalated %s\n", esc)
+		}
+		for _, m := range rep.Sent {
+			first, _, _ := strings.Cut(m.Text.String(), "\n")
+			extra := ""
+			if len(m.Image) > 0 {
+				extra = fmt.Sprintf(" [chart, %d bytes]", len(m.Image))
+			}
+			fmt.Fprintf(e.stdout, "  → %s: %s%s\n", strings.Join(m.To, ", "), first, extra)
+		}
+		if len(rep.Sent) == 0 {
+			fmt.Fprintln(e.stdout, "  nothing new to send in this period")
+		}
+	}
+	return err
+}
+
+// jobsList prints each job's spec and next firing.
+func (e *env) jobsList() error {
+	o, err := e.loadOrg()
+	if err != nil {
+		return err
+	}
+	s, err := schedules.New(schedules.FromOrg(o, func(context.Context, string, time.Time) error { return nil }, e.log))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	fmt.Fprintf(e.stdout, "time zone %s\n", o.Location)
+	for _, name := range org.JobNames {
+		fmt.Fprintf(e.stdout, "%-18s %-14s next %s\n", name, o.Schedules[name], s.Next(name, now).Format("2006-01-02 15:04 MST"))
+	}
+	return nil
+}
