@@ -82,6 +82,20 @@ func (l loc) T(id string, kv ...any) string {
 	return s
 }
 
+// Tn renders message id for a count n, choosing the language's plural
+// form ("1 day", "2 days"); n is also the template's .N.
+func (l loc) Tn(id string, n int, kv ...any) string {
+	data := map[string]any{"N": n}
+	for i := 0; i+1 < len(kv); i += 2 {
+		data[kv[i].(string)] = kv[i+1]
+	}
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: n})
+	if err != nil {
+		return "[" + id + "]"
+	}
+	return s
+}
+
 // Time formats an instant in the org's time zone.
 func (l loc) Time(t time.Time) string {
 	if t.IsZero() {
@@ -108,9 +122,9 @@ func (l loc) Date(d string) string {
 // Days formats a duration in whole days (or hours below a day).
 func (l loc) Days(d time.Duration) string {
 	if d < 24*time.Hour && d%(24*time.Hour) != 0 {
-		return l.T("unit.hours", "N", int(d.Hours()))
+		return l.Tn("unit.hours", int(d.Hours()))
 	}
-	return l.T("unit.days", "N", int(d/(24*time.Hour)))
+	return l.Tn("unit.days", int(d/(24*time.Hour)))
 }
 
 // tx builds a Text.

@@ -211,7 +211,7 @@ func TestCatalogs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var m map[string]string
+		var m map[string]any // a string, or plural forms
 		if err := yaml.Unmarshal(b, &m); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

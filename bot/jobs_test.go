@@ -100,7 +100,7 @@ func TestReviewReminders(t *testing.T) {
 	contains(t, text, "2 proposal(s) wait for your decision")
 	before(t, text, old, young)
 	contains(t, text, "submitted 6 days ago by Nguyễn Văn An")
-	contains(t, text, "OVERDUE: past the 5 days limit by 1 days")
+	contains(t, text, "OVERDUE: past the 5 days limit by 1 day")
 	contains(t, text, "submitted 4 days ago by Phạm Thị Bình")
 	contains(t, text, "due tomorrow at 09:00")
 	if strings.Contains(text, decided) {
@@ -160,7 +160,7 @@ func TestSupervision(t *testing.T) {
 	text := m.Text.String()
 	contains(t, text, "2 pilot(s) in your charge, 1 needing attention")
 	before(t, text, troubled, calm) // the one needing attention first
-	contains(t, text, "Last report: 1 days ago · last check: never ago · open obstacles: 0")
+	contains(t, text, "Last report: 1 day ago · last check: never · open obstacles: 0")
 	contains(t, text, "open obstacles: 1")
 	contains(t, text, "obstacle waiting for an answer")
 	if strings.Contains(text, waiting) {
@@ -238,7 +238,7 @@ func TestObstacleFollowup(t *testing.T) {
 	m := only(t, sent, leader)
 	contains(t, m.Text.String(), "1 obstacle(s) wait for your answer")
 	contains(t, m.Text.String(), "obstacle 1, raised 4 days ago by Nguyễn Văn An: The portal rejects files over 2 MB")
-	contains(t, m.Text.String(), "OVERDUE: past the 3 days limit by 1 days")
+	contains(t, m.Text.String(), "OVERDUE: past the 3 days limit by 1 day")
 	none(t, sent, parent)
 	h.Press(leader, "Respond")
 	h.Say(leader, "IT raised the limit to 20 MB")

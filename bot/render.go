@@ -262,7 +262,7 @@ func (e *Engine) health(l loc, p *Proposal, now time.Time) Text {
 		if at.IsZero() {
 			return l.T("health.never")
 		}
-		return l.Days(now.Sub(at).Truncate(24 * time.Hour))
+		return l.T("health.ago", "D", l.Days(now.Sub(at).Truncate(24*time.Hour)))
 	}
 	t.p(l.T("health.line", "Report", days(p.LastReport), "Check", days(p.LastCheck), "Obstacles", p.OpenObstacles(), "End", l.Date(p.Pilot.End)))
 	var flags []string

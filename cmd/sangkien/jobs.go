@@ -26,7 +26,18 @@ func init() {
 // which claims each firing so that of several replicas one runs it.
 func newScheduler(e *env, a *app) (*schedules.Scheduler, error) {
 	return schedules.New(schedules.FromOrg(a.org, func(ctx context.Context, job string, firing time.Time) error {
+		start := time.Now()
 		rep, err := a.engine.RunJob(ctx, a.store, bot.JobRun{Name: job, Firing: firing})
+		if a.metrics != nil {
+			result := "ok"
+			switch {
+			case err != nil:
+				result = "error"
+			case rep != nil && rep.Skipped:
+				result = "skipped"
+			}
+			a.metrics.Job(job, result, time.Since(start))
+		}
 		if rep != nil && !rep.Skipped {
 			e.log.Info("job: run", "job", job, "period", rep.Period, "items", rep.Items, "sent", len(rep.Sent), "escalated", len(rep.Escalated))
 		} else if rep != nil {
