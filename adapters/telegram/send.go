@@ -1,0 +1,232 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// maxButtonData is the Bot API's limit on callback_data, in bytes.
+const maxButtonData = 64
+
+// Send delivers m to address (telegram:<chat id>) and returns the reference
+// telegram:<chat id>:<message id> of the message that carries its buttons
+// (the last one sent). Failures are *bot.DeliveryError.
+func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (string, error) {
+	chat, err := chatOf(address)
+	if err != nil {
+		return "", &bot.DeliveryError{Permanent: true, Reason: err.Error()}
+	}
+	kb, err := keyboard(m.Buttons)
+	if err != nil {
+		return "", &bot.DeliveryError{Permanent: true, Reason: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.SendTimeout)
+	defer cancel()
+	switch {
+	case m.Edit != "":
+		return a.edit(ctx, m, kb)
+	case len(m.Image) > 0:
+		return a.photo(ctx, chat, m, kb)
+	}
+	return a.text(ctx, chat, render(m.Text, maxText), kb)
+}
+
+// text sends parts in order, the keyboard under the last.
+func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
+	var sent tgbotapi.Message
+	for i, p := range parts {
+		c := tgbotapi.NewMessage(chat, p)
+		c.ParseMode = tgbotapi.ModeHTML
+		c.DisableWebPagePreview = true
+		if i == len(parts)-1 && kb != nil {
+			c.ReplyMarkup = *kb
+		}
+		var err error
+		if sent, err = a.call(ctx).Send(c); err != nil {
+			return "", a.deliveryError(err)
+		}
+	}
+	a.ready.Store(true)
+	return ref(chat, sent.MessageID), nil
+}
+
+// edit replaces the text of the message m.Edit names; without buttons in m
+// its keyboard goes. Text beyond one message follows as new messages.
+func (a *Adapter) edit(ctx context.Context, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
+	chat, id, err := parseRef(m.Edit)
+	if err != nil {
+		return "", &bot.DeliveryError{Permanent: true, Reason: err.Error()}
+	}
+	parts := render(m.Text, maxText)
+	c := tgbotapi.NewEditMessageText(chat, id, parts[0])
+	c.ParseMode = tgbotapi.ModeHTML
+	c.DisableWebPagePreview = true
+	// An empty keyboard says so explicitly: the buttons go.
+	c.ReplyMarkup = &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
+	if len(parts) == 1 && kb != nil {
+		c.ReplyMarkup = kb
+	}
+	if _, err := a.call(ctx).Request(c); err != nil {
+		var te *tgbotapi.Error
+		switch {
+		case !errors.As(err, &te) || te.Code != 400:
+			return "", a.deliveryError(err)
+		case strings.Contains(te.Message, "message is not modified"):
+			// Already edited: a repeat after a lost acknowledgement.
+		case strings.Contains(te.Message, "message to edit not found"), strings.Contains(te.Message, "message can't be edited"):
+			// Deleted, or too old to edit: its buttons are stale either
+			// way, and the engine refuses a press on them with a reason.
+			a.log.Info("edit skipped", "ref", m.Edit, "reason", te.Message)
+		default:
+			return "", a.deliveryError(err)
+		}
+	}
+	a.ready.Store(true)
+	if len(parts) > 1 {
+		return a.text(ctx, chat, parts[1:], kb)
+	}
+	return m.Edit, nil
+}
+
+// photo sends m.Image with the text as its caption, or, when the text is
+// too long for a caption, the photo and then the text.
+func (a *Adapter) photo(ctx context.Context, chat int64, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
+	c := tgbotapi.NewPhoto(chat, tgbotapi.FileBytes{Name: "chart.png", Bytes: m.Image})
+	caption := render(m.Text, maxCaption)
+	fits := len(caption) == 1
+	if fits {
+		c.Caption = caption[0]
+		c.ParseMode = tgbotapi.ModeHTML
+		if kb != nil {
+			c.ReplyMarkup = *kb
+		}
+	}
+	sent, err := a.call(ctx).Send(c)
+	if err != nil {
+		return "", a.deliveryError(err)
+	}
+	a.ready.Store(true)
+	if fits {
+		return ref(chat, sent.MessageID), nil
+	}
+	return a.text(ctx, chat, render(m.Text, maxText), kb)
+}
+
+// keyboard builds the inline keyboard of buttons; nil when there are none.
+func keyboard(rows [][]bot.Button) (*tgbotapi.InlineKeyboardMarkup, error) {
+	var kb [][]tgbotapi.InlineKeyboardButton
+	for _, row := range rows {
+		var r []tgbotapi.InlineKeyboardButton
+		for _, b := range row {
+			if b.Data == "" || len(b.Data) > maxButtonData {
+				return nil, fmt.Errorf("telegram: button %q: callback data of %d bytes (1 to %d allowed)", b.Label, len(b.Data), maxButtonData)
+			}
+			r = append(r, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Data))
+		}
+		if len(r) > 0 {
+			kb = append(kb, r)
+		}
+	}
+	if len(kb) == 0 {
+		return nil, nil
+	}
+	m := tgbotapi.NewInlineKeyboardMarkup(kb...)
+	return &m, nil
+}
+
+// deliveryError tells the deliverer how a Bot API call failed: 429 waits
+// exactly retry_after; 403 (blocked, kicked) and 400 (chat not found, bad
+// request) will not get better by retrying; 5xx and the network will.
+func (a *Adapter) deliveryError(err error) error {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		a.ready.Store(false)
+		return &bot.DeliveryError{Reason: "telegram: " + a.redact(err.Error())}
+	}
+	reason := fmt.Sprintf("telegram %d: %s", te.Code, te.Message)
+	switch {
+	case te.Code == 429:
+		return &bot.DeliveryError{RetryAfter: time.Duration(te.RetryAfter) * time.Second, Reason: reason}
+	case te.Code == 403:
+		return &bot.DeliveryError{Permanent: true, Reason: reason}
+	case te.Code == 400:
+		if te.MigrateToChatID != 0 {
+			reason += fmt.Sprintf(" (the group is now telegram:%d: put that in the org file)", te.MigrateToChatID)
+		}
+		return &bot.DeliveryError{Permanent: true, Reason: reason}
+	case te.Code >= 500, te.Code == 401, te.Code == 404:
+		a.ready.Store(false)
+	}
+	return &bot.DeliveryError{Reason: reason}
+}
+
+// chatOf is the chat id of an address telegram:<chat id>.
+func chatOf(address string) (int64, error) {
+	s, ok := strings.CutPrefix(address, "telegram:")
+	if ok {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil && id != 0 {
+			return id, nil
+		}
+	}
+	return 0, fmt.Errorf("telegram: %q is not a Telegram chat address (telegram:<chat id>)", address)
+}
+
+// ref is the reference of a sent message: telegram:<chat id>:<message id>.
+func ref(chat int64, msg int) string {
+	return "telegram:" + strconv.FormatInt(chat, 10) + ":" + strconv.Itoa(msg)
+}
+
+// parseRef reads a reference made by ref.
+func parseRef(r string) (chat int64, msg int, err error) {
+	s, ok := strings.CutPrefix(r, "telegram:")
+	c, m, ok2 := strings.Cut(s, ":")
+	if ok && ok2 {
+		chat, err1 := strconv.ParseInt(c, 10, 64)
+		msg, err2 := strconv.Atoi(m)
+		if err1 == nil && err2 == nil {
+			return chat, msg, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("telegram: %q is not a Telegram message reference", r)
+}
+
+// Limit says how long address must wait for its next message within the
+// Bot API's limits: the chat's (1 a second), the bot's (30 a second) and,
+// for a group, the group's (20 a minute), in that order, counting the
+// message in each it passes. A message deferred by a later limit stays
+// counted in the earlier ones, so the costly minute of a group is counted
+// last, only for a message that is then sent; what may be counted in vain
+// is a chat's or the bot's second.
+func (a *Adapter) Limit(ctx context.Context, address string) (time.Duration, error) {
+	chat, err := chatOf(address)
+	if err != nil {
+		return 0, nil // Send refuses it for good
+	}
+	l := a.cfg.Limits
+	type check struct {
+		key  string
+		rate Rate
+	}
+	checks := []check{
+		{a.name + ":chat:" + strconv.FormatInt(chat, 10), l.Chat},
+		{a.name + ":bot", l.Bot},
+	}
+	if chat < 0 {
+		checks = append(checks, check{a.name + ":group:" + strconv.FormatInt(chat, 10), l.Group})
+	}
+	for _, c := range checks {
+		wait, err := a.cfg.Store.Allow(ctx, c.key, c.rate.N, c.rate.Per)
+		if err != nil || wait > 0 {
+			return wait, err
+		}
+	}
+	return 0, nil
+}

@@ -1,0 +1,190 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// What a chat platform adapter needs from Redis besides the engine's state:
+// a lease so that one replica polls, the polling offset, and a rate limiter
+// shared by every replica. Each call touches one key, hash-tagged by its
+// own name, so it runs on Redis Cluster as on a single server.
+
+// lease is the holder of a named lease, a string whose value is the
+// owner's token and whose expiry is the end of the lease: sk:{lease:<name>}.
+func (k keyspace) lease(name string) string {
+	return k.prefix + ":{lease:" + name + "}"
+}
+
+// offset is a poller's next update offset, a decimal string:
+// sk:{offset:<name>}.
+func (k keyspace) offset(name string) string {
+	return k.prefix + ":{offset:" + name + "}"
+}
+
+// rate is the sliding-window log of one rate limit, a sorted set of sends
+// scored by when they were counted (unix ms): sk:{rate:<key>}.
+func (k keyspace) rate(key string) string {
+	return k.prefix + ":{rate:" + key + "}"
+}
+
+// leaseAcquireScript takes the lease for its owner when it is free, or
+// extends it when the owner already holds it.
+//
+// KEYS[1] lease
+// ARGV[1] owner token
+// ARGV[2] when the lease ends, unix ms (wall clock)
+//
+// Returns 1 when the owner holds the lease, 0 when another does.
+var leaseAcquireScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return 1
+`)
+
+// leaseRenewScript extends the lease only when its owner still holds it.
+//
+// KEYS[1] lease
+// ARGV[1] owner token
+// ARGV[2] when the lease ends, unix ms (wall clock)
+//
+// Returns 1 when extended, 0 when the lease is lost (expired or taken).
+var leaseRenewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+`)
+
+// leaseReleaseScript drops the lease only when its owner holds it.
+//
+// KEYS[1] lease
+// ARGV[1] owner token
+//
+// Returns 1 when dropped, 0 when the owner did not hold it.
+var leaseReleaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+// NewLeaseOwner returns a random owner token for the leases of one process.
+func NewLeaseOwner() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// AcquireLease takes the lease name for owner for ttl, or extends it when
+// owner holds it already; ok is false while another owner holds it.
+func (s *Store) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (ok bool, err error) {
+	n, err := leaseAcquireScript.Run(ctx, s.rdb, []string{s.keys.lease(name)}, owner, leaseEnd(ttl)).Int()
+	if err != nil {
+		return false, fmt.Errorf("acquire lease %s: %w", name, err)
+	}
+	return n == 1, nil
+}
+
+// RenewLease extends owner's lease name to ttl from now; ok is false when
+// owner no longer holds it (it expired, or another owner took it), and
+// then it is left alone.
+func (s *Store) RenewLease(ctx context.Context, name, owner string, ttl time.Duration) (ok bool, err error) {
+	n, err := leaseRenewScript.Run(ctx, s.rdb, []string{s.keys.lease(name)}, owner, leaseEnd(ttl)).Int()
+	if err != nil {
+		return false, fmt.Errorf("renew lease %s: %w", name, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseLease drops owner's lease name so that another owner may take it
+// at once; it does nothing when owner does not hold it.
+func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
+	if err := leaseReleaseScript.Run(ctx, s.rdb, []string{s.keys.lease(name)}, owner).Err(); err != nil {
+		return fmt.Errorf("release lease %s: %w", name, err)
+	}
+	return nil
+}
+
+// leaseEnd is when a lease taken now for ttl ends. It reads the wall clock,
+// as Redis expires keys by it, and is absolute so that the embedded
+// store's replay of the write ends it at the same moment.
+func leaseEnd(ttl time.Duration) int64 { return time.Now().Add(ttl).UnixMilli() }
+
+// Offset returns the stored offset of poller name, 0 when none is stored.
+func (s *Store) Offset(ctx context.Context, name string) (int64, error) {
+	v, err := s.rdb.Get(ctx, s.keys.offset(name)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read offset %s: %w", name, err)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read offset %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// SetOffset stores the offset of poller name. It does not insist on going
+// forward: Telegram may restart update ids lower after a quiet week.
+func (s *Store) SetOffset(ctx context.Context, name string, offset int64) error {
+	if err := s.rdb.Set(ctx, s.keys.offset(name), offset, 0).Err(); err != nil {
+		return fmt.Errorf("store offset %s: %w", name, err)
+	}
+	return nil
+}
+
+// allowScript is a sliding-window log: it counts a send when fewer than
+// limit were counted in the last window, else says how long until the
+// oldest send that matters leaves the window.
+//
+// KEYS[1] rate log (sorted set of sends scored by unix ms)
+// ARGV[1] now, unix ms (the store's clock)
+// ARGV[2] window, ms
+// ARGV[3] limit
+// ARGV[4] member naming this send (unique)
+// ARGV[5] when the log expires, unix ms (wall clock)
+//
+// Returns 0 when the send is counted, else the wait in ms (at least 1).
+var allowScript = redis.NewScript(`
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+local wait = tonumber(oldest[2]) + window - now
+if wait < 1 then wait = 1 end
+return wait
+`)
+
+// Allow asks whether one more send under key fits within limit sends per
+// window per. When it does, the send is counted and wait is 0; otherwise
+// nothing is counted and wait says how long until it would fit. The window
+// slides (a log of the sends of the last per), so there is no burst at
+// window edges, and the count is shared by every replica on this Redis.
+func (s *Store) Allow(ctx context.Context, key string, limit int, per time.Duration) (wait time.Duration, err error) {
+	if limit <= 0 || per <= 0 {
+		return 0, nil
+	}
+	now := s.clock.Now()
+	member := strconv.FormatInt(now.UnixNano(), 36) + "-" + NewLeaseOwner()[:8]
+	expiry := time.Now().Add(per).UnixMilli() + 1000
+	ms, err := allowScript.Run(ctx, s.rdb, []string{s.keys.rate(key)},
+		now.UnixMilli(), per.Milliseconds(), limit, member, expiry).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("rate limit %s: %w", key, err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}

@@ -1,0 +1,205 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/internal/redistest"
+	"github.com/sangkien/sangkien/storage"
+)
+
+// The lease, offset and rate-limit methods the Telegram adapter uses, on
+// the test Redis, on Redis Cluster and on the embedded store.
+func TestPlatformHelpers(t *testing.T) {
+	// Each setup runs once per store kind and returns how to get an empty
+	// store for one test.
+	type opener func(t *testing.T, clock *testClock) *storage.Store
+	stores := []struct {
+		name  string
+		setup func(t *testing.T) opener
+	}{
+		{"redis", func(*testing.T) opener {
+			return func(t *testing.T, clock *testClock) *storage.Store {
+				return storage.New(redistest.Client(t), storage.WithClock(clock))
+			}
+		}},
+		{"cluster", func(t *testing.T) opener {
+			c := redistest.Cluster(t).(*redis.ClusterClient)
+			return func(t *testing.T, clock *testClock) *storage.Store {
+				err := c.ForEachMaster(context.Background(), func(ctx context.Context, n *redis.Client) error {
+					return n.FlushDB(ctx).Err()
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return storage.New(c, storage.WithClock(clock))
+			}
+		}},
+		{"embedded", func(*testing.T) opener {
+			return func(t *testing.T, clock *testClock) *storage.Store {
+				e := openEmbedded(t, t.TempDir(), nil)
+				return storage.New(e.Client(), storage.WithClock(clock))
+			}
+		}},
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s *storage.Store, clock *testClock)
+	}{
+		{"a lease has one owner until it is released", testLeaseOneOwner},
+		{"only the owner renews a lease", testLeaseRenewOnlyOwner},
+		{"an expired lease goes to the next owner and the old one cannot renew it", testLeaseExpires},
+		{"the offset is 0 until set, then what was set", testOffset},
+		{"the limiter counts up to the limit, then says how long to wait", testAllow},
+		{"the limiter window slides", testAllowSlides},
+		{"limits of different keys are independent", testAllowKeys},
+	}
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			open := st.setup(t)
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					clock := &testClock{t: t0}
+					tc.run(t, open(t, clock), clock)
+				})
+			}
+		})
+	}
+}
+
+func testLeaseOneOwner(t *testing.T, s *storage.Store, _ *testClock) {
+	ctx := context.Background()
+	a, b := storage.NewLeaseOwner(), storage.NewLeaseOwner()
+	if ok := must[bool](t)(s.AcquireLease(ctx, "poll", a, time.Minute)); !ok {
+		t.Fatal("first owner did not get a free lease")
+	}
+	if ok := must[bool](t)(s.AcquireLease(ctx, "poll", a, time.Minute)); !ok {
+		t.Fatal("the owner could not acquire its own lease again")
+	}
+	if ok := must[bool](t)(s.AcquireLease(ctx, "poll", b, time.Minute)); ok {
+		t.Fatal("second owner got a held lease")
+	}
+	if ok := must[bool](t)(s.AcquireLease(ctx, "other", b, time.Minute)); !ok {
+		t.Fatal("a lease of another name is not free")
+	}
+	if err := s.ReleaseLease(ctx, "poll", b); err != nil {
+		t.Fatal(err)
+	}
+	if ok := must[bool](t)(s.AcquireLease(ctx, "poll", b, time.Minute)); ok {
+		t.Fatal("a release by someone else freed the lease")
+	}
+	if err := s.ReleaseLease(ctx, "poll", a); err != nil {
+		t.Fatal(err)
+	}
+	if ok := must[bool](t)(s.AcquireLease(ctx, "poll", b, time.Minute)); !ok {
+		t.Fatal("the lease is not free after its owner released it")
+	}
+}
+
+func testLeaseRenewOnlyOwner(t *testing.T, s *storage.Store, _ *testClock) {
+	ctx := context.Background()
+	a, b := storage.NewLeaseOwner(), storage.NewLeaseOwner()
+	if ok := must[bool](t)(s.RenewLease(ctx, "poll", a, time.Minute)); ok {
+		t.Fatal("renewed a lease nobody holds")
+	}
+	must[bool](t)(s.AcquireLease(ctx, "poll", a, time.Minute))
+	if ok := must[bool](t)(s.RenewLease(ctx, "poll", b, time.Minute)); ok {
+		t.Fatal("another owner renewed the lease")
+	}
+	if ok := must[bool](t)(s.RenewLease(ctx, "poll", a, time.Minute)); !ok {
+		t.Fatal("the owner could not renew")
+	}
+}
+
+func testLeaseExpires(t *testing.T, s *storage.Store, _ *testClock) {
+	ctx := context.Background()
+	a, b := storage.NewLeaseOwner(), storage.NewLeaseOwner()
+	must[bool](t)(s.AcquireLease(ctx, "poll", a, 200*time.Millisecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for !must[bool](t)(s.AcquireLease(ctx, "poll", b, time.Minute)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the lease did not expire")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ok := must[bool](t)(s.RenewLease(ctx, "poll", a, time.Minute)); ok {
+		t.Fatal("the old owner renewed a lease that had passed to another")
+	}
+}
+
+func testOffset(t *testing.T, s *storage.Store, _ *testClock) {
+	ctx := context.Background()
+	if got := must[int64](t)(s.Offset(ctx, "telegram:1")); got != 0 {
+		t.Fatalf("offset before any set = %d, want 0", got)
+	}
+	for _, want := range []int64{901, 905, 17} { // it may go back: ids restart after a quiet week
+		if err := s.SetOffset(ctx, "telegram:1", want); err != nil {
+			t.Fatal(err)
+		}
+		if got := must[int64](t)(s.Offset(ctx, "telegram:1")); got != want {
+			t.Fatalf("offset = %d, want %d", got, want)
+		}
+	}
+	if got := must[int64](t)(s.Offset(ctx, "telegram:2")); got != 0 {
+		t.Fatalf("another poller's offset = %d, want 0", got)
+	}
+}
+
+func testAllow(t *testing.T, s *storage.Store, clock *testClock) {
+	ctx := context.Background()
+	for i := range 3 {
+		if w := must[time.Duration](t)(s.Allow(ctx, "k", 3, time.Second)); w != 0 {
+			t.Fatalf("send %d of 3 told to wait %v", i+1, w)
+		}
+		clock.Add(100 * time.Millisecond)
+	}
+	// Sends at 0, 100, 200 ms; now 300 ms: the first leaves the window at 1000 ms.
+	if w := must[time.Duration](t)(s.Allow(ctx, "k", 3, time.Second)); w != 700*time.Millisecond {
+		t.Fatalf("fourth send: wait %v, want 700ms", w)
+	}
+	// A refused send is not counted: after the wait, one fits again.
+	clock.Add(700 * time.Millisecond)
+	if w := must[time.Duration](t)(s.Allow(ctx, "k", 3, time.Second)); w != 0 {
+		t.Fatalf("send after the wait told to wait %v", w)
+	}
+	if w := must[time.Duration](t)(s.Allow(ctx, "k", 3, time.Second)); w != 100*time.Millisecond {
+		t.Fatalf("next send: wait %v, want 100ms (until the send at 100 ms leaves)", w)
+	}
+}
+
+func testAllowSlides(t *testing.T, s *storage.Store, clock *testClock) {
+	ctx := context.Background()
+	// 20 a minute: a burst of 20, then one more only as the first leaves.
+	for range 20 {
+		if w := must[time.Duration](t)(s.Allow(ctx, "group", 20, time.Minute)); w != 0 {
+			t.Fatalf("burst send told to wait %v", w)
+		}
+	}
+	clock.Add(30 * time.Second)
+	if w := must[time.Duration](t)(s.Allow(ctx, "group", 20, time.Minute)); w != 30*time.Second {
+		t.Fatalf("21st send: wait %v, want 30s", w)
+	}
+	clock.Add(30 * time.Second)
+	if w := must[time.Duration](t)(s.Allow(ctx, "group", 20, time.Minute)); w != 0 {
+		t.Fatalf("send a minute after the burst told to wait %v", w)
+	}
+}
+
+func testAllowKeys(t *testing.T, s *storage.Store, _ *testClock) {
+	ctx := context.Background()
+	if w := must[time.Duration](t)(s.Allow(ctx, "chat:1", 1, time.Second)); w != 0 {
+		t.Fatalf("first send to chat 1 waits %v", w)
+	}
+	if w := must[time.Duration](t)(s.Allow(ctx, "chat:1", 1, time.Second)); w != time.Second {
+		t.Fatalf("second send to chat 1 waits %v, want 1s", w)
+	}
+	if w := must[time.Duration](t)(s.Allow(ctx, "chat:2", 1, time.Second)); w != 0 {
+		t.Fatalf("first send to chat 2 waits %v", w)
+	}
+	if w := must[time.Duration](t)(s.Allow(ctx, "off", 0, time.Second)); w != 0 {
+		t.Fatalf("a limit of 0 (off) waits %v", w)
+	}
+}
