@@ -1,0 +1,366 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// Platforms that show a whole form at once (Slack's modals) use these entry
+// points instead of the one-question-at-a-time dialogs. They record
+// exactly what the dialogs record, through the same checks, steps and
+// notices; only the asking differs.
+
+// InputKind is what a form input takes.
+type InputKind string
+
+// The kinds of form input.
+const (
+	InputText    InputKind = "text"    // free text up to Max characters
+	InputDate    InputKind = "date"    // a day, YYYY-MM-DD
+	InputChoice  InputKind = "choice"  // one of Choices
+	InputConfirm InputKind = "confirm" // a box that must be ticked (an attestation)
+)
+
+// Choice is one option of a choice input.
+type Choice struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// FormInput is one input of a Form, labelled in the person's language.
+type FormInput struct {
+	// Key names the input in what comes back (Fields, answers) and in
+	// FieldErrors: a field name, an attestation, or a question's key.
+	Key       string
+	Kind      InputKind
+	Label     string
+	Hint      string
+	Max       int  // characters, for text
+	Multiline bool // text longer than a line is expected
+	Optional  bool
+	Choices   []Choice
+	Value     string // initial value
+}
+
+// Form is a whole form: the proposal form, or the questions of an action.
+type Form struct {
+	Title  string // short (Slack shows at most 24 characters)
+	Intro  Text   // what the form is about
+	Submit string // label of the submit button
+	Cancel string // label of the button that closes it
+	Inputs []FormInput
+}
+
+// FieldErrors are what is wrong with submitted inputs, by FormInput.Key,
+// each in the person's language.
+type FieldErrors map[string]string
+
+// ErrNoForm is returned by ActionForm for buttons that do not open a form
+// (the chat form's own buttons, revising a proposal): hand them to Handle.
+var ErrNoForm = errors.New("bot: this button opens no form")
+
+// The keys of the proposal form's attestations.
+const (
+	AttestConstitution = stepAttest1
+	AttestNoInterest   = stepAttest2
+)
+
+// ProposalForm is the proposal form for in.Sender, in their language, for
+// the unit they file in. Someone who may not file is told why (a message
+// to in.Chat, as /propose would answer) and the refusal is returned as an
+// *Error; any other error means the store could not be reached and nothing
+// was said.
+func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
+	var f Form
+	var refused error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		u := c.homeUnit()
+		if u == nil {
+			refused = refuse("err.no_unit")
+			return refused
+		}
+		l := c.l
+		f = Form{
+			Title:  l.T("modal.propose.title"),
+			Intro:  plain(l.T("modal.propose.intro", "Unit", u.Name)),
+			Submit: l.T("btn.submit"),
+			Cancel: l.T("btn.cancel"),
+		}
+		for _, name := range FormFields {
+			fi := FormInput{Key: name, Kind: InputText, Label: l.T("field." + name), Hint: l.T("form.ask." + name), Max: limitOf(name)}
+			switch name {
+			case FieldKind:
+				fi.Kind, fi.Max, fi.Hint = InputChoice, 0, ""
+				for _, k := range []string{KindUnregulated, KindUnsuitable} {
+					fi.Choices = append(fi.Choices, Choice{Value: k, Label: l.T("kind." + k)})
+				}
+			case FieldDuration:
+				fi.Optional = true
+			case FieldTitle:
+			default:
+				fi.Multiline = true
+			}
+			f.Inputs = append(f.Inputs, fi)
+		}
+		for _, key := range []string{AttestConstitution, AttestNoInterest} {
+			f.Inputs = append(f.Inputs, FormInput{Key: key, Kind: InputConfirm, Label: l.T("modal.attest"), Choices: []Choice{{Value: "yes", Label: l.T("modal." + key)}}})
+		}
+		return nil
+	})
+	if err != nil {
+		return Form{}, err
+	}
+	if refused != nil {
+		return Form{}, refused
+	}
+	return f, nil
+}
+
+// SubmitForm files a proposal from a whole form. It checks every field and
+// both attestations first: when anything is wrong it changes nothing and
+// returns what, by input key, in the person's language. Otherwise it files
+// the proposal exactly as the chat form's Submit does, with the same reply
+// and notices; a chat form in progress is left as it was. A refusal is
+// told to in.Chat and returned as an *Error; any other error means the
+// store could not be reached and nothing was said.
+func (e *Engine) SubmitForm(ctx context.Context, in Input, f Fields, attested [2]bool) (FieldErrors, error) {
+	errs := FieldErrors{}
+	var refused error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		u := c.homeUnit()
+		if u == nil {
+			refused = refuse("err.no_unit")
+			return refused
+		}
+		d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{"unit": u.ID, "oneshot": "1"}}
+		for _, name := range FormFields {
+			v := strings.TrimSpace(f[name])
+			switch {
+			case v == "" && name == FieldDuration:
+				continue
+			case v == "":
+				errs[name] = c.l.T("modal.required")
+				continue
+			case name == FieldKind:
+				k, ok := ParseKind(v)
+				if !ok {
+					errs[name] = c.errText(invalid("err.kind"))
+					continue
+				}
+				v = k
+			}
+			if err := CheckLength(name, v); err != nil {
+				errs[name] = c.errText(err)
+				continue
+			}
+			d.Fields[name] = v
+		}
+		for i, key := range []string{AttestConstitution, AttestNoInterest} {
+			if !attested[i] {
+				errs[key] = c.errText(invalid("err.attest"))
+				continue
+			}
+			d.Data[key] = "yes"
+		}
+		if len(errs) > 0 {
+			return nil
+		}
+		keep := c.s.Dialog
+		err := c.submit(d)
+		c.s.Dialog = keep
+		if err != nil && ErrorCode(err) != EUnavailable {
+			refused = err
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
+	}
+	if len(errs) > 0 {
+		return errs, nil
+	}
+	return nil, nil
+}
+
+// formAction reads the action and proposal of the pressed button and
+// checks that the sender may take it now; ErrNoForm for buttons that do
+// not begin an action with questions.
+func (c *call) formAction() (Action, *Proposal, error) {
+	verb, args, ok := DecodeButton(c.in.Button)
+	if !ok {
+		return "", nil, invalid("err.bad_button")
+	}
+	a, ok := verbActions[verb]
+	if verb == "f" || verb == "q" || a == Resubmit {
+		return "", nil, ErrNoForm
+	}
+	if !ok || len(args) == 0 {
+		return "", nil, invalid("err.bad_button")
+	}
+	id, ok := ParseID(args[0])
+	if !ok {
+		return "", nil, invalid("err.bad_button")
+	}
+	p, err := c.get(id)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := c.authorize(a, p); err != nil {
+		return "", nil, err
+	}
+	return a, p, nil
+}
+
+// ActionForm is the form of the questions that the action of the pressed
+// button (in.Button, as Input.Button carries it) asks, in the sender's
+// language. Someone who may not take the action, or a proposal that moved
+// on, is refused at once: told why (a message to in.Chat) and the refusal
+// returned as an *Error. ErrNoForm means the button is to be handed to
+// Handle; any other error means the store could not be reached.
+func (e *Engine) ActionForm(ctx context.Context, in Input) (Form, error) {
+	var f Form
+	var refused, noForm error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		a, p, err := c.formAction()
+		if errors.Is(err, ErrNoForm) {
+			noForm = err
+			return nil
+		}
+		if err == nil {
+			_, err = c.actDialog(a, p)
+		}
+		if err != nil {
+			if ErrorCode(err) != EUnavailable {
+				refused = err
+			}
+			return err
+		}
+		f = c.actionForm(a, p)
+		return nil
+	})
+	switch {
+	case err != nil:
+		return Form{}, err
+	case noForm != nil:
+		return Form{}, noForm
+	case refused != nil:
+		return Form{}, refused
+	}
+	return f, nil
+}
+
+// actionForm lays out the questions of action a on p as one form.
+func (c *call) actionForm(a Action, p *Proposal) Form {
+	l := c.l
+	t := &tx{}
+	t.c(p.ID).p(" ").b(p.Fields[FieldTitle])
+	if a == Respond {
+		if n := c.respondTo(p); n > 0 {
+			t.nl().b(l.T("label.obstacle_n", "N", n)).p(" ", p.Obstacles[n-1].Text)
+		}
+	}
+	f := Form{Title: l.T("action." + string(a)), Intro: t.t, Submit: l.T("modal.record"), Cancel: l.T("btn.cancel")}
+	def := l.Days(c.e.org.Policy.ReportEvery)
+	for _, q := range actionQuestions[a] {
+		fi := FormInput{Key: q.key, Kind: InputText, Label: l.T("ask."+string(a)+"."+q.key, "Default", def), Optional: q.optional, Max: MaxField, Multiline: true}
+		switch {
+		case a == Adjust && q.key == "value":
+			fi.Label, fi.Hint = l.T("modal.adjust.value"), l.T("modal.adjust.hint")
+		case q.kind == qDate:
+			fi.Kind, fi.Max, fi.Multiline = InputDate, 0, false
+		case q.kind == qCadence:
+			fi.Max, fi.Multiline, fi.Hint = 20, false, l.T("modal.cadence_default", "Default", def)
+		case q.kind == qChoice:
+			fi.Kind, fi.Max, fi.Multiline = InputChoice, 0, false
+			for _, ch := range q.choices {
+				fi.Choices = append(fi.Choices, Choice{Value: ch, Label: l.T("choice." + q.key + "." + ch)})
+			}
+		}
+		f.Inputs = append(f.Inputs, fi)
+	}
+	return f
+}
+
+// respondTo is the number of the obstacle a Respond button answers (0
+// when none is open).
+func (c *call) respondTo(p *Proposal) int {
+	n, err := openObstacle(p, nil, c.buttonArg())
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// SubmitAction records the action of the pressed button (in.Button; in.Ref
+// the message that carried it) with the answers of its form, by question
+// key. It checks every answer first: when any is wrong it changes nothing
+// and returns what, by key, in the person's language. Otherwise it records
+// the action exactly as the chat dialog's last answer does: the
+// confirmation, the edit of the carrying message, the notices, and a
+// conflict with a decision made meanwhile re-read and refused with its
+// reason; a chat dialog in progress is left as it was. A refusal is told
+// to in.Chat and returned as an *Error; any other error means the store
+// could not be reached and nothing was said.
+func (e *Engine) SubmitAction(ctx context.Context, in Input, answers map[string]string) (FieldErrors, error) {
+	errs := FieldErrors{}
+	var refused error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		a, p, err := c.formAction()
+		if errors.Is(err, ErrNoForm) {
+			err = invalid("err.bad_button")
+		}
+		var d *Dialog
+		if err == nil {
+			d, err = c.actDialog(a, p)
+		}
+		if err != nil {
+			if ErrorCode(err) != EUnavailable {
+				refused = err
+			}
+			return err
+		}
+		for _, q := range actionQuestions[a] {
+			text := strings.TrimSpace(answers[q.key])
+			if text == "" {
+				if !q.optional {
+					errs[q.key] = c.l.T("modal.required")
+					continue
+				}
+				text = "-"
+			}
+			v, err := c.value(d, q, text)
+			if err != nil {
+				if ErrorCode(err) == EUnavailable {
+					return err
+				}
+				errs[q.key] = c.errText(err)
+				continue
+			}
+			d.Data[q.key] = v
+		}
+		if len(errs) > 0 {
+			return nil
+		}
+		keep := c.s.Dialog
+		err = c.perform(a, p.ID, d)
+		c.s.Dialog = keep
+		if err != nil && ErrorCode(err) != EUnavailable {
+			refused = err
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
+	}
+	if len(errs) > 0 {
+		return errs, nil
+	}
+	return nil, nil
+}
