@@ -85,30 +85,6 @@ func (s *Store) FinishRun(ctx context.Context, job string, firing time.Time, tok
 	return nil
 }
 
-// enqueueNewScript is enqueueScript that returns the ids it enqueued.
-//
-// KEYS[1] outbox due zset
-// KEYS[2] outbox message hash
-// KEYS[3 ..] Message.Key markers
-//
-// ARGV[1] now, unix ms (when the messages are due)
-// ARGV[2] when markers expire, unix ms
-// ARGV[3] number of messages
-// ARGV[4 ..] messages, three arguments each (see enqueueLua)
-var enqueueNewScript = redis.NewScript(`
-local out = {}
-for i = 0, tonumber(ARGV[3]) - 1 do
-  local j = 4 + 3 * i
-  local id, env, mk = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2])
-  if mk == 0 or redis.call('SET', KEYS[mk], id, 'NX', 'PXAT', ARGV[2]) then
-    redis.call('HSET', KEYS[2], id, env)
-    redis.call('ZADD', KEYS[1], ARGV[1], id)
-    table.insert(out, id)
-  end
-end
-return out
-`)
-
 // EnqueueNew is Enqueue that tells which messages it enqueued: those whose
 // Key was not enqueued before. It uses Enqueue's shards and markers (the
 // shard of Message.Key, else of Message.ID), so the two may be mixed.
@@ -133,7 +109,7 @@ func (s *Store) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, e
 		}
 		calls = append(calls, scriptCall{keys, args})
 	}
-	cmds, err := runAll(ctx, s.rdb, enqueueNewScript, calls)
+	cmds, err := runAll(ctx, s.rdb, enqueueScript, calls)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}

@@ -26,29 +26,8 @@ import (
 // enqueued before (in the same shard: the Key's, for Enqueue) are skipped.
 // Round trips: 1 (a pipeline of one EVALSHA per shard touched).
 func (s *Store) Enqueue(ctx context.Context, msgs []bot.Message) error {
-	byShard := map[int][]bot.Message{}
-	for _, m := range msgs {
-		n := shardOf(cmp.Or(m.Key, m.ID))
-		byShard[n] = append(byShard[n], m)
-	}
-	var calls []scriptCall
-	for n := range shards {
-		ms := byShard[n]
-		if len(ms) == 0 {
-			continue
-		}
-		keys := []string{s.keys.outboxDue(n), s.keys.outboxMsg(n)}
-		args := []any{s.clock.Now().UnixMilli(), markerExpiry(), len(ms)}
-		keys, args, err := s.appendMessages(keys, args, n, ms)
-		if err != nil {
-			return fmt.Errorf("enqueue: %w", err)
-		}
-		calls = append(calls, scriptCall{keys, args})
-	}
-	if _, err := runAll(ctx, s.rdb, enqueueScript, calls); err != nil {
-		return fmt.Errorf("enqueue: %w", err)
-	}
-	return nil
+	_, err := s.EnqueueNew(ctx, msgs)
+	return err
 }
 
 // claimed is an envelope taken by Claim with its due time before.

@@ -18,14 +18,17 @@ import (
 // the message becomes due at at (unix ms).
 const enqueueLua = `
 local function enqueue(kdue, kmsg, at, expiry, base, n)
+  local added = {}
   for i = 0, n - 1 do
     local j = base + 3 * i
     local id, env, mk = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2])
     if mk == 0 or redis.call('SET', KEYS[mk], id, 'NX', 'PXAT', expiry) then
       redis.call('HSET', kmsg, id, env)
       redis.call('ZADD', kdue, at, id)
+      table.insert(added, id)
     end
   end
+  return added
 end
 `
 
@@ -119,7 +122,8 @@ enqueue(KEYS[2], KEYS[3], ARGV[1], ARGV[2], 8, tonumber(ARGV[7]))
 return 1
 `)
 
-// enqueueScript enqueues messages in one shard's outbox.
+// enqueueScript enqueues messages in one shard's outbox and returns the
+// ids of those it enqueued (a keyed message enqueued before is skipped).
 //
 // KEYS[1] outbox due zset
 // KEYS[2] outbox message hash
@@ -130,8 +134,7 @@ return 1
 // ARGV[3] number of messages
 // ARGV[4 ..] messages, three arguments each (see enqueueLua)
 var enqueueScript = redis.NewScript(enqueueLua + `
-enqueue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 4, tonumber(ARGV[3]))
-return 1
+return enqueue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 4, tonumber(ARGV[3]))
 `)
 
 // claimScript takes up to max messages due by now from one shard, oldest
@@ -206,39 +209,13 @@ type scriptCall struct {
 }
 
 // runAll runs calls of one script in one pipeline (one round trip) and
-// returns their results in order. Calls whose EVALSHA found the script
-// missing from the server's cache (first use, restart) are sent again with
-// EVAL, which costs a second round trip only then. The pipeline is not
-// atomic: each call is.
+// returns their results in order; see runEach.
 func runAll(ctx context.Context, rdb redis.UniversalClient, sc *redis.Script, calls []scriptCall) ([]*redis.Cmd, error) {
-	cmds := make([]*redis.Cmd, len(calls))
-	if len(calls) == 0 {
-		return cmds, nil
-	}
-	pipe := rdb.Pipeline()
+	bound := make([]boundCall, len(calls))
 	for i, c := range calls {
-		cmds[i] = sc.EvalSha(ctx, pipe, c.keys, c.args...)
+		bound[i] = boundCall{sc, c}
 	}
-	_, _ = pipe.Exec(ctx) // errors are read per command below
-	var retry []int
-	for i, cmd := range cmds {
-		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-			retry = append(retry, i)
-		}
-	}
-	if len(retry) > 0 {
-		pipe := rdb.Pipeline()
-		for _, i := range retry {
-			cmds[i] = sc.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
-		}
-		_, _ = pipe.Exec(ctx)
-	}
-	for _, cmd := range cmds {
-		if err := cmd.Err(); err != nil {
-			return cmds, err
-		}
-	}
-	return cmds, nil
+	return runEach(ctx, rdb, bound)
 }
 
 // boundCall is a call of a given script.
@@ -247,10 +224,16 @@ type boundCall struct {
 	scriptCall
 }
 
-// runEach is runAll for calls of different scripts: one pipeline, with
-// EVAL sent again only for scripts the server had not cached.
+// runEach runs script calls in one pipeline (one round trip) and returns
+// their results in order. Calls whose EVALSHA found the script missing
+// from the server's cache (first use, restart) are sent again with EVAL,
+// which costs a second round trip only then. The pipeline is not atomic:
+// each call is.
 func runEach(ctx context.Context, rdb redis.UniversalClient, calls []boundCall) ([]*redis.Cmd, error) {
 	cmds := make([]*redis.Cmd, len(calls))
+	if len(calls) == 0 {
+		return cmds, nil
+	}
 	pipe := rdb.Pipeline()
 	for i, c := range calls {
 		cmds[i] = c.sc.EvalSha(ctx, pipe, c.keys, c.args...)
