@@ -147,6 +147,10 @@ func (a *app) deliverer(senders map[string]bot.Sender, log *slog.Logger) *bot.De
 func (e *env) configCheck() error {
 	path := e.get("SANGKIEN_ORG", "org.yaml")
 	o, err := org.Load(path)
+	if errors.Is(err, os.ErrNotExist) && e.getenv("SANGKIEN_ORG") == "" {
+		fmt.Fprintf(e.stderr, "%v\n(no org file: the bot would run on the built-in demo org; set SANGKIEN_ORG to check yours)\n", err)
+		return errFailed
+	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return errFailed
