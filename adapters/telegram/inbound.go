@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,11 +34,32 @@ func (a *Adapter) handle(ctx context.Context, u tgbotapi.Update) {
 	}
 	if err := a.cfg.Engine.Handle(ctx, in); err != nil {
 		a.log.Warn("handle update", "update", in.UpdateID, "err", err)
-		m := a.cfg.Engine.Unavailable(in, "")
+		m := a.cfg.Engine.Unavailable(in, clientLang(u))
 		if _, err := a.Send(ctx, in.Chat, &m); err != nil {
 			a.log.Warn("send unavailable", "chat", in.Chat, "err", err)
 		}
 	}
+}
+
+// clientLang is the language the user's Telegram app is set to, when the
+// bot speaks it ("" otherwise): with the store out of reach, their /lang
+// choice is too, and this is the next best guess.
+func clientLang(u tgbotapi.Update) string {
+	var from *tgbotapi.User
+	switch {
+	case u.Message != nil:
+		from = u.Message.From
+	case u.CallbackQuery != nil:
+		from = u.CallbackQuery.From
+	}
+	if from == nil {
+		return ""
+	}
+	code, _, _ := strings.Cut(strings.ToLower(from.LanguageCode), "-")
+	if slices.Contains(bot.Languages, code) {
+		return code
+	}
+	return ""
 }
 
 // input translates an update into engine input; ok is false for updates
@@ -69,6 +91,9 @@ func (a *Adapter) input(u tgbotapi.Update) (in bot.Input, ok bool) {
 		cq := u.CallbackQuery
 		if cq.From == nil || cq.Message == nil || cq.Message.Chat == nil {
 			return in, false // a button under an inline-mode message: not ours
+		}
+		if cq.Data == "" {
+			return in, false // a game's callback: no button of ours carries no data
 		}
 		in.Chat, in.Group = chatAddress(cq.Message.Chat), !cq.Message.Chat.IsPrivate()
 		in.Sender, in.Name = userAddress(cq.From), displayName(cq.From)
