@@ -47,8 +47,15 @@ func TestServeRunsSlackOverHTTP(t *testing.T) {
 	env["SANGKIEN_SLACK_BOT_TOKEN"] = "xoxb-test"
 	env["SANGKIEN_SLACK_SIGNING_SECRET"] = "s3cret"
 	env["SANGKIEN_SLACK_API"] = api.URL + "/api/"
-	base, _, _, stop := startServe(t, env)
-	defer stop()
+	base, _, logs, stop := startServe(t, env)
+	defer func() {
+		stop()
+		for _, secret := range []string{"xoxb-test", "s3cret"} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a secret reached the logs:\n%s", logs.String())
+			}
+		}
+	}()
 
 	event := `{"type":"event_callback","event_id":"Ev1","event":{"type":"message","channel_type":"im","channel":"D100","user":"U100","text":"help"}}`
 	send := func(key string) int {
