@@ -4,7 +4,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -22,7 +25,15 @@ var Languages = []string{"vi", "en"}
 type Catalog struct {
 	bundle *i18n.Bundle
 	locs   map[string]*i18n.Localizer
+	// memo keeps rendered messages by language, id and data: go-i18n runs
+	// a text/template on every call, which dominated the cost of the jobs
+	// (a weekly supervision renders every pilot in every language).
+	memo  sync.Map
+	memoN atomic.Int64
 }
+
+// memoMax bounds the memo; past it, messages are rendered every time.
+const memoMax = 1 << 14
 
 // NewCatalog loads the embedded catalogs.
 func NewCatalog() (*Catalog, error) {
@@ -56,6 +67,7 @@ type loc struct {
 	lang string
 	l    *i18n.Localizer
 	tz   *time.Location
+	c    *Catalog
 }
 
 func (c *Catalog) loc(lang string, tz *time.Location) loc {
@@ -63,11 +75,60 @@ func (c *Catalog) loc(lang string, tz *time.Location) loc {
 	if !ok {
 		lang, l = Languages[0], c.locs[Languages[0]]
 	}
-	return loc{lang: lang, l: l, tz: tz}
+	return loc{lang: lang, l: l, tz: tz, c: c}
+}
+
+// memoKey is the memo key of a message, or "" when its data is not of
+// the few simple types worth keying on.
+func memoKey(lang, id string, plural int, kv []any) string {
+	var b strings.Builder
+	b.WriteString(lang)
+	b.WriteByte(0)
+	b.WriteString(id)
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(plural))
+	for _, v := range kv {
+		b.WriteByte(0)
+		switch x := v.(type) {
+		case string:
+			if len(x) > 64 {
+				return ""
+			}
+			b.WriteString(x)
+		case int:
+			b.WriteString(strconv.Itoa(x))
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// memoized returns the memo's rendering of key, or renders it with f and
+// remembers it while the memo has room.
+func (c *Catalog) memoized(key string, f func() (string, bool)) string {
+	if c == nil || key == "" {
+		s, _ := f()
+		return s
+	}
+	if v, ok := c.memo.Load(key); ok {
+		return v.(string)
+	}
+	s, ok := f()
+	if ok && c.memoN.Load() < memoMax {
+		if _, loaded := c.memo.LoadOrStore(key, s); !loaded {
+			c.memoN.Add(1)
+		}
+	}
+	return s
 }
 
 // T renders message id with template data given as key, value pairs.
 func (l loc) T(id string, kv ...any) string {
+	return l.c.memoized(memoKey(l.lang, id, -1, kv), func() (string, bool) { return l.t(id, kv) })
+}
+
+func (l loc) t(id string, kv []any) (string, bool) {
 	var data map[string]any
 	if len(kv) > 0 {
 		data = make(map[string]any, len(kv)/2)
@@ -77,23 +138,27 @@ func (l loc) T(id string, kv ...any) string {
 	}
 	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
-		return "[" + id + "]" // a missing message is a bug the catalog test catches
+		return "[" + id + "]", false // a missing message is a bug the catalog test catches
 	}
-	return s
+	return s, true
 }
 
 // Tn renders message id for a count n, choosing the language's plural
 // form ("1 day", "2 days"); n is also the template's .N.
 func (l loc) Tn(id string, n int, kv ...any) string {
+	return l.c.memoized(memoKey(l.lang, id, n, kv), func() (string, bool) { return l.tn(id, n, kv) })
+}
+
+func (l loc) tn(id string, n int, kv []any) (string, bool) {
 	data := map[string]any{"N": n}
 	for i := 0; i+1 < len(kv); i += 2 {
 		data[kv[i].(string)] = kv[i+1]
 	}
 	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: n})
 	if err != nil {
-		return "[" + id + "]"
+		return "[" + id + "]", false
 	}
-	return s
+	return s, true
 }
 
 // Time formats an instant in the org's time zone.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
@@ -223,6 +225,48 @@ type item struct {
 // grouped sends person one message listing items, oldest first, split
 // into parts of maxItems. head renders the first line from the count.
 func (j *jobRun) grouped(person string, items []item, head func(l loc, n int) string, foot string) error {
+	return j.send(j.build(person, items, head, foot))
+}
+
+// groupedAll is grouped for every person of order: the lists are rendered
+// on loaders goroutines (rendering is most of a large job's work) while
+// they are sent, one enqueue per person in order as grouped does.
+func (j *jobRun) groupedAll(order []string, byPerson map[string][]item, head func(person string) func(l loc, n int) string, foot string) error {
+	out := make([][]Message, len(order))
+	ready := make([]chan struct{}, len(order))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	var next atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range min(loaders, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(order); i = int(next.Add(1)) - 1 {
+				if !stop.Load() {
+					out[i] = j.build(order[i], byPerson[order[i]], head(order[i]), foot)
+				}
+				close(ready[i])
+			}
+		}()
+	}
+	defer wg.Wait()
+	for i := range order {
+		<-ready[i]
+		msgs := out[i]
+		out[i] = nil
+		if err := j.send(msgs); err != nil {
+			stop.Store(true)
+			return err
+		}
+	}
+	return nil
+}
+
+// build renders the messages of grouped.
+func (j *jobRun) build(person string, items []item, head func(l loc, n int) string, foot string) []Message {
 	if len(items) == 0 {
 		return nil
 	}
@@ -270,7 +314,7 @@ func (j *jobRun) grouped(person string, items []item, head func(l loc, n int) st
 			return Body{Text: t.t, Buttons: rows}
 		}))
 	}
-	return j.send(msgs)
+	return msgs
 }
 
 // ago renders how long ago at was, in whole days (hours below a day).
@@ -467,15 +511,11 @@ func (j *jobRun) reviewReminders() error {
 func (j *jobRun) supervision() error {
 	byPerson := map[string][]item{}
 	var order []string
-	for _, u := range j.e.org.Units {
-		ids, err := j.e.store.ByStatus(j.ctx, u.Code, Piloting, Suspended)
-		if err != nil {
-			return err
-		}
-		ps, err := j.load(ids)
-		if err != nil {
-			return err
-		}
+	pilots, err := j.unitsPilots()
+	if err != nil {
+		return err
+	}
+	for _, ps := range pilots {
 		for _, p := range ps {
 			if p.Pilot == nil {
 				continue
@@ -503,22 +543,50 @@ func (j *jobRun) supervision() error {
 			}
 		}
 	}
-	for _, d := range order {
-		items := byPerson[d]
+	return j.groupedAll(order, byPerson, func(d string) func(l loc, n int) string {
 		flagged := 0
-		for _, it := range items {
+		for _, it := range byPerson[d] {
 			if it.top {
 				flagged++
 			}
 		}
-		err := j.grouped(d, items, func(l loc, n int) string {
+		return func(l loc, n int) string {
 			return l.T("job.supervision.title", "N", n, "Flagged", flagged)
-		}, "job.supervision.foot")
-		if err != nil {
-			return err
 		}
+	}, "job.supervision.foot")
+}
+
+// loaders is how many goroutines read units' pilots, or render persons'
+// lists, at once: one unit's reads wait on Redis while another's records
+// are decoded.
+const loaders = 4
+
+// unitsPilots reads the pilots (piloting and suspended) of every unit, in
+// the org's order of units.
+func (j *jobRun) unitsPilots() ([][]*Proposal, error) {
+	units := j.e.org.Units
+	out := make([][]*Proposal, len(units))
+	errs := make([]error, len(units))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(loaders, len(units)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(units); i = int(next.Add(1)) - 1 {
+				ids, err := j.e.store.ByStatus(j.ctx, units[i].Code, Piloting, Suspended)
+				if err == nil {
+					out[i], err = j.load(ids)
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // afterFirstLine is t without its first line.

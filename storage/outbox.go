@@ -56,30 +56,58 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	var got []claimed
+	// Each shard gave up to max: decode only those that may be among the
+	// max soonest due (the order is by due time first), not the surplus
+	// that goes back; with a backlog that is most of them.
+	type raw struct {
+		shard   int
+		id, env string
+		due     float64
+	}
+	var raws []raw
 	for n, cmd := range cmds {
 		vals, err := cmd.StringSlice()
 		if err != nil {
 			return nil, fmt.Errorf("claim in shard %d: %w", n, err)
 		}
 		for i := 0; i+2 < len(vals); i += 3 {
-			e := new(bot.Envelope)
-			if err := json.Unmarshal([]byte(vals[i+2]), e); err != nil {
-				return nil, fmt.Errorf("decode message %s: %w", vals[i], err)
-			}
-			e.Shard = n
 			due, _ := strconv.ParseFloat(vals[i+1], 64)
-			got = append(got, claimed{e, due})
+			raws = append(raws, raw{n, vals[i], vals[i+2], due})
 		}
+	}
+	var cut float64 // decode those due at or before it
+	if len(raws) > max {
+		dues := make([]float64, len(raws))
+		for i, r := range raws {
+			dues[i] = r.due
+		}
+		slices.Sort(dues)
+		cut = dues[max-1]
+	}
+	var got, rest []claimed
+	for _, r := range raws {
+		if len(raws) > max && r.due > cut {
+			rest = append(rest, claimed{&bot.Envelope{Message: bot.Message{ID: r.id}, Shard: r.shard}, r.due})
+			continue
+		}
+		e := new(bot.Envelope)
+		if err := json.Unmarshal([]byte(r.env), e); err != nil {
+			return nil, fmt.Errorf("decode message %s: %w", r.id, err)
+		}
+		e.Shard = r.shard
+		got = append(got, claimed{e, r.due})
 	}
 	slices.SortFunc(got, func(a, b claimed) int {
 		return cmp.Or(cmp.Compare(a.due, b.due), a.env.Queued.Compare(b.env.Queued), strings.Compare(a.env.ID, b.env.ID))
 	})
 	if len(got) > max {
-		if err := s.unclaim(ctx, until, got[max:]); err != nil {
+		rest = append(rest, got[max:]...)
+		got = got[:max]
+	}
+	if len(rest) > 0 {
+		if err := s.unclaim(ctx, until, rest); err != nil {
 			return nil, err
 		}
-		got = got[:max]
 	}
 	out := make([]*bot.Envelope, len(got))
 	for i, c := range got {

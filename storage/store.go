@@ -270,7 +270,7 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
-	ev, err := json.Marshal(&c.Event)
+	ev, err := json.Marshal(&storedEvent{Event: c.Event})
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
@@ -396,8 +396,22 @@ func (s *Store) Events(ctx context.Context, id string) ([]bot.Event, error) {
 		if err := json.Unmarshal([]byte(r), &out[i]); err != nil {
 			return nil, fmt.Errorf("decode event %d of %s: %w", i+1, id, err)
 		}
+		if i > 0 && out[i].PrevHash == "" {
+			out[i].PrevHash = out[i-1].Hash // stored without it (storedEvent)
+		}
 	}
 	return out, nil
+}
+
+// storedEvent is an event as the history list keeps it: without its
+// prev_hash, which is the hash of the event before it in the list, so
+// Events puts it back. That is 78 bytes of every event's ~300 (a quarter of
+// the memory of a history), and the chain stays checkable: an edited or
+// missing event still breaks the hash of the one after it. Events written
+// with their prev_hash are read as they are.
+type storedEvent struct {
+	bot.Event
+	PrevHash string `json:"prev_hash,omitempty"`
 }
 
 // ByStatus lists code's proposals in statuses (every status when none is

@@ -113,13 +113,7 @@ func newWorldClock(t *testing.T, n int, clock bot.Clock, cfg ...func(*telegram.C
 		if i == 0 {
 			rdb = redistest.Client(t) // flushed
 		} else {
-			opt, err := redis.ParseURL(redistest.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			opt.DisableIdentity = true
-			rdb = redis.NewClient(opt)
-			t.Cleanup(func() { rdb.Close() })
+			rdb = redistest.NewClient(t) // another replica's client, on a cluster too
 		}
 		var opts []storage.Option
 		if clock != nil {

@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/internal/redisurl"
 	"github.com/sangkien/sangkien/org"
 	"github.com/sangkien/sangkien/storage"
 )
@@ -75,12 +77,12 @@ func (e *env) open() (*app, error) {
 		closers []func()
 	)
 	if u := e.getenv("SANGKIEN_REDIS_URL"); u != "" {
-		opt, err := redis.ParseURL(u)
+		c, err := redisurl.Parse(u)
 		if err != nil {
 			return nil, fmt.Errorf("SANGKIEN_REDIS_URL: %w", err)
 		}
-		e.log.Info("store: redis", "addr", opt.Addr, "db", opt.DB, "url", redacted(u))
-		rdb = redis.NewClient(opt)
+		e.log.Info("store: redis", "kind", c.Kind, "addrs", strings.Join(c.Addrs(), ","), "url", redacted(u))
+		rdb = c.NewClient()
 	} else {
 		dir := e.get("SANGKIEN_DATA_DIR", "data")
 		abs, _ := filepath.Abs(dir)

@@ -7,11 +7,16 @@
 //	func TestMain(m *testing.M) { redistest.Main(m) }
 //
 // and get a flushed client in each test with Client(t). Client empties the
-// database (FLUSHDB), so the tests of one package must not use it in
-// parallel; they run sequentially unless they call t.Parallel. Packages run
-// in parallel by go test each start their own redis-server, but share the
-// server of SANGKIEN_TEST_REDIS_URL: with it, run go test -p 1 (or give
-// each package its own database).
+// database (FLUSHDB; on a cluster, FLUSHALL on every master), so the tests
+// of one package must not use it in parallel; they run sequentially unless
+// they call t.Parallel. Packages run in parallel by go test each start
+// their own redis-server, but share the server of SANGKIEN_TEST_REDIS_URL:
+// with it, run go test -p 1 (or give each package its own database).
+//
+// SANGKIEN_TEST_REDIS_URL takes every form SANGKIEN_REDIS_URL does (see
+// internal/redisurl), a Redis Cluster included:
+//
+//	SANGKIEN_TEST_REDIS_URL=redis+cluster://127.0.0.1:7001,127.0.0.1:7002 go test -p 1 ./...
 package redistest
 
 import (
@@ -24,12 +29,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/sangkien/sangkien/internal/redisurl"
 	"github.com/sangkien/sangkien/storage"
 )
 
@@ -47,6 +54,7 @@ var (
 	kind     string
 	url      string
 	embedded *storage.Embedded
+	config   *redisurl.Config // of url, unless embedded
 )
 
 // Main picks the server, runs the tests, and stops what it started.
@@ -63,10 +71,11 @@ func Main(m *testing.M) {
 
 func setup() (stop func(), err error) {
 	if u := os.Getenv(EnvURL); u != "" {
-		if _, err := redis.ParseURL(u); err != nil {
+		c, err := redisurl.Parse(u)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvURL, err)
 		}
-		kind, url = KindURL, u
+		kind, url, config = KindURL, u, c
 		return func() {}, nil
 	}
 	if bin, err := exec.LookPath("redis-server"); err == nil {
@@ -74,7 +83,12 @@ func setup() (stop func(), err error) {
 		if err != nil {
 			return nil, err
 		}
-		kind, url = KindServer, u
+		c, err := redisurl.Parse(u)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		kind, url, config = KindServer, u, c
 		return stop, nil
 	}
 	fmt.Fprintln(os.Stderr, "redistest: no redis-server on PATH and "+EnvURL+" unset; using the embedded store")
@@ -183,9 +197,13 @@ func newClient(opt *redis.Options) *redis.Client {
 // "embedded".
 func Kind() string { return kind }
 
-// URL is the server's redis:// URL. With the embedded store, writes made
-// through a client of this URL (rather than Client) are not persisted,
-// which tests do not need.
+// IsCluster tells whether the tests run on a Redis Cluster.
+func IsCluster() bool { return config != nil && config.Kind == redisurl.Cluster }
+
+// URL is the server's URL, in a form internal/redisurl reads (a cluster's
+// is not for redis.ParseURL: use NewClient for another client). With the
+// embedded store, writes made through a client of this URL (rather than
+// Client) are not persisted, which tests do not need.
 func URL() string { return url }
 
 // Client returns a client on the server, its database emptied, closed when
@@ -195,20 +213,49 @@ func Client(tb testing.TB) redis.UniversalClient {
 	if kind == "" {
 		tb.Fatal("redistest: call redistest.Main from TestMain")
 	}
-	var c *redis.Client
-	if embedded != nil {
-		c = embedded.NewClient()
+	c := NewClient(tb)
+	ctx := context.Background()
+	var err error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			return m.FlushAll(ctx).Err()
+		})
 	} else {
-		opt, err := redis.ParseURL(url)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		c = newClient(opt)
+		err = c.FlushDB(ctx).Err()
 	}
-	tb.Cleanup(func() { c.Close() })
-	if err := c.FlushDB(context.Background()).Err(); err != nil {
+	if err != nil {
 		tb.Fatalf("redistest: flush: %v", err)
 	}
+	return c
+}
+
+// NewClient returns another client on the server, as a second replica
+// would open, without emptying anything; it is closed when the test ends.
+func NewClient(tb testing.TB) redis.UniversalClient {
+	tb.Helper()
+	if kind == "" {
+		tb.Fatal("redistest: call redistest.Main from TestMain")
+	}
+	var c redis.UniversalClient
+	switch {
+	case embedded != nil:
+		c = embedded.NewClient()
+	case config.Kind == redisurl.Cluster:
+		o := *config.Cluster
+		o.DisableIdentity = true
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		cc := redis.NewClusterClient(&o)
+		cc.AddHook(keysEverywhere{cc})
+		c = cc
+	case config.Kind == redisurl.Sentinel:
+		o := *config.Sentinel
+		o.DisableIdentity = true
+		c = redis.NewFailoverClient(&o)
+	default:
+		o := *config.Single
+		c = newClient(&o)
+	}
+	tb.Cleanup(func() { c.Close() })
 	return c
 }
 
@@ -253,4 +300,38 @@ func Cluster(tb testing.TB) redis.UniversalClient {
 	})
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// keysEverywhere makes KEYS on a cluster client ask every master, as it
+// does on one server; a cluster client sends it to one node only. Tests
+// look keys up by pattern; the bot itself never does.
+type keysEverywhere struct{ c *redis.ClusterClient }
+
+func (keysEverywhere) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (keysEverywhere) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h keysEverywhere) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		kc, ok := cmd.(*redis.StringSliceCmd)
+		if !ok || cmd.Name() != "keys" || len(cmd.Args()) != 2 {
+			return next(ctx, cmd)
+		}
+		pattern, _ := cmd.Args()[1].(string)
+		var mu sync.Mutex
+		var all []string
+		err := h.c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			keys, err := m.Keys(ctx, pattern).Result()
+			mu.Lock()
+			all = append(all, keys...)
+			mu.Unlock()
+			return err
+		})
+		if err != nil {
+			kc.SetErr(err)
+			return err
+		}
+		kc.SetVal(all)
+		return nil
+	}
 }

@@ -2,6 +2,7 @@ package redistest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -32,8 +33,25 @@ func TestClient(t *testing.T) {
 	})
 	t.Run("the next client starts from an empty database", func(t *testing.T) {
 		c := redistest.Client(t)
-		if n := c.DBSize(ctx).Val(); n != 0 {
-			t.Errorf("database has %d keys, want 0", n)
+		if n := c.Keys(ctx, "*").Val(); len(n) != 0 {
+			t.Errorf("database has keys %v, want none", n)
+		}
+	})
+	t.Run("keys by pattern are found wherever they live", func(t *testing.T) {
+		c := redistest.Client(t)
+		for i := range 32 { // 32 hash tags: on a cluster, on every master
+			if err := c.Set(ctx, fmt.Sprintf("k:{%d}", i), i, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if keys := c.Keys(ctx, "k:*").Val(); len(keys) != 32 {
+			t.Errorf("KEYS k:* found %d keys, want 32", len(keys))
+		}
+		other := redistest.NewClient(t) // a second replica's client sees them too
+		for _, k := range []string{"k:{0}", "k:{31}"} {
+			if n := other.Exists(ctx, k).Val(); n != 1 {
+				t.Errorf("another client does not see %s", k)
+			}
 		}
 	})
 }
