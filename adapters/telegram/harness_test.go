@@ -199,7 +199,7 @@ func (w *world) kill(i int) {
 func (w *world) settle(id int) {
 	w.t.Helper()
 	ctx := context.Background()
-	telegramtest.Eventually(w.t, 15*time.Second, "update handled and outbox drained", func() bool {
+	telegramtest.Eventually(w.t, 60*time.Second, "update handled and outbox drained", func() bool {
 		off, err := w.store.Offset(ctx, pollerName)
 		if err != nil || off <= int64(id) {
 			return false
@@ -212,7 +212,7 @@ func (w *world) settle(id int) {
 // drained waits until the outbox is empty.
 func (w *world) drained() {
 	w.t.Helper()
-	telegramtest.Eventually(w.t, 15*time.Second, "outbox drained", func() bool {
+	telegramtest.Eventually(w.t, 60*time.Second, "outbox drained", func() bool {
 		waiting, _, err := w.store.Depth(context.Background())
 		return err == nil && waiting == 0
 	})
