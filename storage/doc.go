@@ -36,6 +36,11 @@
 //	sk:{sN}:ob:msg                  outbox: message id → JSON bot.Envelope
 //	sk:{sN}:ob:parked               outbox: parked message id → JSON bot.Envelope
 //	sk:{sN}:mkey:<key>              Message.Key already enqueued in this shard, 90 days
+//	sk:{sN}:run:<job>:<unix ms>     claim of one scheduled firing (jobs.go)
+//	sk:{sN}:u:<CODE>:week:<YYYY-Www> a unit's counts by status that week, for the digest chart
+//	sk:{lease:<name>}               a lease with an owner token (the Telegram poller)
+//	sk:{offset:<name>}              a platform's polling offset
+//	sk:{rate:<key>}                 sliding-window rate limit log (platform limits)
 //
 // keys.go has one function per family. No code path uses KEYS or SCAN:
 // AllProposals, for verify and export, reads sk:units and then each unit's
