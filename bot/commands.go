@@ -407,12 +407,7 @@ func (c *call) pending() error {
 	return nil
 }
 
-func (c *call) unitName(id string) string {
-	if u := c.e.org.Unit(id); u != nil {
-		return u.Name
-	}
-	return id
-}
+func (c *call) unitName(id string) string { return c.e.unitName(id) }
 
 func (c *call) pilots() error {
 	if len(c.e.org.LeaderOf(c.person)) == 0 {

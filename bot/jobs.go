@@ -453,15 +453,20 @@ func (e *Engine) unitName(id string) string {
 	return id
 }
 
+// due reads the proposals whose due time of kind is at or before until.
+func (j *jobRun) due(kind string, until time.Time) ([]*Proposal, error) {
+	ids, err := j.e.store.Due(j.ctx, kind, until)
+	if err != nil {
+		return nil, err
+	}
+	return j.load(ids)
+}
+
 // reviewReminders tells each leader in charge of submitted proposals which
 // wait for a decision, oldest first, and escalates those past
 // escalate_after.
 func (j *jobRun) reviewReminders() error {
-	ids, err := j.e.store.Due(j.ctx, DueReview, j.now)
-	if err != nil {
-		return err
-	}
-	ps, err := j.load(ids)
+	ps, err := j.due(DueReview, j.now)
 	if err != nil {
 		return err
 	}
@@ -623,11 +628,7 @@ func (j *jobRun) offTrack(p *Proposal) bool {
 // reportPrompts asks each proposer whose last report is older than the
 // pilot's cadence to report.
 func (j *jobRun) reportPrompts() error {
-	ids, err := j.e.store.Due(j.ctx, DueReport, j.now)
-	if err != nil {
-		return err
-	}
-	ps, err := j.load(ids)
+	ps, err := j.due(DueReport, j.now)
 	if err != nil {
 		return err
 	}
@@ -665,11 +666,7 @@ func (j *jobRun) reportPrompts() error {
 func (j *jobRun) obstacleFollowup() error {
 	sla := j.e.org.Policy.ObstacleSLA
 	soon := min(24*time.Hour, sla/2) // "due tomorrow" before the limit
-	ids, err := j.e.store.Due(j.ctx, DueObstacle, j.now.Add(soon-sla))
-	if err != nil {
-		return err
-	}
-	ps, err := j.load(ids)
+	ps, err := j.due(DueObstacle, j.now.Add(soon-sla))
 	if err != nil {
 		return err
 	}
@@ -725,11 +722,7 @@ func (j *jobRun) obstacleFollowup() error {
 // pilotEnd asks the leaders in charge of pilots past their end date to
 // complete, stop or adjust them.
 func (j *jobRun) pilotEnd() error {
-	ids, err := j.e.store.Due(j.ctx, DueEnd, j.now)
-	if err != nil {
-		return err
-	}
-	ps, err := j.load(ids)
+	ps, err := j.due(DueEnd, j.now)
 	if err != nil {
 		return err
 	}
