@@ -125,13 +125,10 @@ func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
 // told to in.Chat and returned as an *Error; any other error means the
 // store could not be reached and nothing was said.
 func (e *Engine) SubmitForm(ctx context.Context, in Input, f Fields, attested [2]bool) (FieldErrors, error) {
-	errs := FieldErrors{}
-	var refused error
-	_, err := e.handle(ctx, in, func(c *call) error {
+	return e.submitModal(ctx, in, func(c *call, errs FieldErrors) (func() error, error) {
 		u := c.homeUnit()
 		if u == nil {
-			refused = refuse("err.no_unit")
-			return refused
+			return nil, refuse("err.no_unit")
 		}
 		d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{"unit": u.ID, "oneshot": "1"}}
 		for _, name := range FormFields {
@@ -163,24 +160,35 @@ func (e *Engine) SubmitForm(ctx context.Context, in Input, f Fields, attested [2
 			}
 			d.Data[key] = "yes"
 		}
-		if len(errs) > 0 {
-			return nil
+		return func() error { return c.submit(d) }, nil
+	})
+}
+
+// submitModal runs one modal submission: check fills errs and returns what
+// records it, which runs only when errs stays empty, leaving a chat dialog
+// in progress as it was. A refusal is told to in.Chat and returned as an
+// *Error; any other error means the store could not be reached.
+func (e *Engine) submitModal(ctx context.Context, in Input, check func(c *call, errs FieldErrors) (func() error, error)) (FieldErrors, error) {
+	errs := FieldErrors{}
+	var refused error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		act, err := check(c, errs)
+		if err == nil && len(errs) == 0 {
+			keep := c.s.Dialog
+			err = act()
+			c.s.Dialog = keep
 		}
-		keep := c.s.Dialog
-		err := c.submit(d)
-		c.s.Dialog = keep
 		if err != nil && ErrorCode(err) != EUnavailable {
 			refused = err
 		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if refused != nil {
+	case refused != nil:
 		return nil, refused
-	}
-	if len(errs) > 0 {
+	case len(errs) > 0:
 		return errs, nil
 	}
 	return nil, nil
@@ -306,9 +314,7 @@ func (c *call) respondTo(p *Proposal) int {
 // to in.Chat and returned as an *Error; any other error means the store
 // could not be reached and nothing was said.
 func (e *Engine) SubmitAction(ctx context.Context, in Input, answers map[string]string) (FieldErrors, error) {
-	errs := FieldErrors{}
-	var refused error
-	_, err := e.handle(ctx, in, func(c *call) error {
+	return e.submitModal(ctx, in, func(c *call, errs FieldErrors) (func() error, error) {
 		a, p, err := c.formAction()
 		if errors.Is(err, ErrNoForm) {
 			err = invalid("err.bad_button")
@@ -318,10 +324,7 @@ func (e *Engine) SubmitAction(ctx context.Context, in Input, answers map[string]
 			d, err = c.actDialog(a, p)
 		}
 		if err != nil {
-			if ErrorCode(err) != EUnavailable {
-				refused = err
-			}
-			return err
+			return nil, err
 		}
 		for _, q := range actionQuestions[a] {
 			text := strings.TrimSpace(answers[q.key])
@@ -335,32 +338,13 @@ func (e *Engine) SubmitAction(ctx context.Context, in Input, answers map[string]
 			v, err := c.value(d, q, text)
 			if err != nil {
 				if ErrorCode(err) == EUnavailable {
-					return err
+					return nil, err
 				}
 				errs[q.key] = c.errText(err)
 				continue
 			}
 			d.Data[q.key] = v
 		}
-		if len(errs) > 0 {
-			return nil
-		}
-		keep := c.s.Dialog
-		err = c.perform(a, p.ID, d)
-		c.s.Dialog = keep
-		if err != nil && ErrorCode(err) != EUnavailable {
-			refused = err
-		}
-		return err
+		return func() error { return c.perform(a, p.ID, d) }, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if refused != nil {
-		return nil, refused
-	}
-	if len(errs) > 0 {
-		return errs, nil
-	}
-	return nil, nil
 }
