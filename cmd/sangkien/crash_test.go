@@ -516,6 +516,24 @@ func checkAcked(t *testing.T, acked map[string]map[string]int, got []exportedPro
 
 // settleOutbox waits until `sangkien outbox` shows nothing waiting and
 // nothing parked; claims of a killed serve hide messages for their 30 s lease.
+// wrapUp ends a load test: the outbox drains, serve stops cleanly, verify
+// passes, and every action acknowledged to a user is in the export. It
+// returns the export (parsed and raw), the acknowledgements read from the
+// fake server, and how many actions were checked.
+func wrapUp(t *testing.T, sp *serveProc, srv *telegramtest.Server, chats []int64) ([]exportedProposal, string, map[string]map[string]int, int) {
+	t.Helper()
+	settleOutbox(t, sp, 60*time.Second)
+	if code := sp.stop(); code != 0 {
+		t.Errorf("serve exit %d after SIGTERM", code)
+	}
+	if code, out, errs := sp.run("verify"); code != 0 {
+		t.Fatalf("verify exit %d\n%s\n%s", code, out, errs)
+	}
+	got, raw := sp.export()
+	acked := acks(srv, chats)
+	return got, raw, acked, checkAcked(t, acked, got)
+}
+
 func settleOutbox(t *testing.T, p *serveProc, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -596,16 +614,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 	loadTime := time.Since(began)
 
 	// Everything still queued is delivered by the last serve.
-	settleOutbox(t, sp, 60*time.Second)
-	if code := sp.stop(); code != 0 {
-		t.Errorf("serve exit %d after SIGTERM", code)
-	}
-	if code, out, errs := sp.run("verify"); code != 0 {
-		t.Fatalf("verify exit %d\n%s\n%s", code, out, errs)
-	}
-	got, _ := sp.export()
-	acked := acks(srv, chats)
-	actions := checkAcked(t, acked, got)
+	got, _, acked, actions := wrapUp(t, sp, srv, chats)
 	dups := duplicates(srv, chats)
 	// At most the messages in flight at a kill repeat: 4 workers per serve.
 	if dups > 4*kills {

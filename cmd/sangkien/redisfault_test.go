@@ -93,16 +93,7 @@ func TestRedisStoppedUnderLoadThenRestartedFromAOF(t *testing.T) {
 			}
 		}
 	}
-	settleOutbox(t, sp, 60*time.Second)
-	if code := sp.stop(); code != 0 {
-		t.Errorf("serve exit %d after SIGTERM", code)
-	}
-	if code, out, errs := sp.run("verify"); code != 0 {
-		t.Fatalf("verify after the outage: exit %d\n%s\n%s", code, out, errs)
-	}
-	got, before := sp.export()
-	acked := acks(srv, chats)
-	actions := checkAcked(t, acked, got)
+	got, before, acked, actions := wrapUp(t, sp, srv, chats)
 	afterOutage := 0
 	for _, c := range srv.Calls("sendMessage") {
 		if c.At.After(up) && strings.Contains(c.Params.Get("text"), "Recorded: ") {
