@@ -119,9 +119,9 @@ func (c *call) begin(a Action, id, text string) error {
 
 // actDialog is the dialog that asks action a's questions on p.
 func (c *call) actDialog(a Action, p *Proposal) (*Dialog, error) {
-	d := &Dialog{Kind: "act", Target: p.ID, Ver: p.Version, Data: map[string]string{"action": string(a)}, Ref: c.in.Ref}
+	d := &Dialog{Kind: "act", Target: p.ID, Data: map[string]string{"action": string(a)}, Ref: c.in.Ref}
 	if a == Respond {
-		n, err := openObstacle(p, d, c.buttonArg())
+		n, err := openObstacle(p, c.buttonArg())
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func (c *call) buttonArg() string {
 
 // openObstacle picks the obstacle to respond to: the one the button names,
 // else the oldest open one.
-func openObstacle(p *Proposal, d *Dialog, arg string) (int, error) {
+func openObstacle(p *Proposal, arg string) (int, error) {
 	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(p.Obstacles) && p.Obstacles[n-1].Open() {
 		return n, nil
 	}

@@ -58,7 +58,7 @@ func (c *call) revise(p *Proposal, rest string) error {
 			fields[k] = v
 		}
 	}
-	d := &Dialog{Kind: "propose", Target: p.ID, Ver: p.Version, Fields: fields, Data: map[string]string{"unit": p.Unit, "oneshot": "1"}}
+	d := &Dialog{Kind: "propose", Target: p.ID, Fields: fields, Data: map[string]string{"unit": p.Unit, "oneshot": "1"}}
 	if strings.TrimSpace(rest) != "" {
 		d.Step = stepAttest1
 	} else {

@@ -296,7 +296,7 @@ func (c *call) actionForm(a Action, p *Proposal) Form {
 // respondTo is the number of the obstacle a Respond button answers (0
 // when none is open).
 func (c *call) respondTo(p *Proposal) int {
-	n, err := openObstacle(p, nil, c.buttonArg())
+	n, err := openObstacle(p, c.buttonArg())
 	if err != nil {
 		return 0
 	}

@@ -100,7 +100,6 @@ type Dialog struct {
 	Step   string            `json:"step,omitempty"`   // current field or question
 	Fields Fields            `json:"fields,omitempty"` // form values so far
 	Target string            `json:"target,omitempty"` // proposal id the dialog acts on
-	Ver    int               `json:"ver,omitempty"`    // version of Target when the dialog began
 	Data   map[string]string `json:"data,omitempty"`   // answers so far
 	Ref    string            `json:"ref,omitempty"`    // message carrying the button that began it
 	Edit   bool              `json:"edit,omitempty"`   // editing one field from the summary

@@ -204,7 +204,7 @@ func testSessionRoundTrip(t *testing.T, s *storage.Store, _ *testClock) {
 		Person: "nguyen-van-a", Lang: "en", Unit: "so-tnmt", Last: "telegram:100",
 		Dialog: &bot.Dialog{
 			Kind: "propose", Step: bot.FieldProblem, Fields: bot.Fields{bot.FieldTitle: "Đồng hồ nước"},
-			Target: "TNMT-2026-001", Ver: 3, Data: map[string]string{"a": "b"}, Ref: "telegram:100/55", Edit: true,
+			Target: "TNMT-2026-001", Data: map[string]string{"a": "b"}, Ref: "telegram:100/55", Edit: true,
 		},
 	}
 	tests := []struct {
