@@ -347,20 +347,29 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values
 		s.polling--
 		s.mu.Unlock()
 	}()
+	// An offset confirms every update before it when the call arrives:
+	// Telegram forgets them. (Confirming again on every wake would let a
+	// call its client has already abandoned forget updates queued since.)
+	s.mu.Lock()
+	var keep []json.RawMessage
+	var ids []int
+	for i, id := range s.ids {
+		if offset == 0 || id >= offset {
+			keep, ids = append(keep, s.updates[i]), append(ids, s.ids[i])
+		}
+	}
+	s.updates, s.ids = keep, ids
+	s.mu.Unlock()
 	end := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer end.Stop()
 	for {
 		s.mu.Lock()
-		// An offset confirms every update before it: Telegram forgets them.
-		var keep []json.RawMessage
-		var ids []int
+		var out []json.RawMessage
 		for i, id := range s.ids {
 			if offset == 0 || id >= offset {
-				keep, ids = append(keep, s.updates[i]), append(ids, s.ids[i])
+				out = append(out, s.updates[i])
 			}
 		}
-		s.updates, s.ids = keep, ids
-		out := slices.Clone(s.updates)
 		changed := s.changed
 		s.mu.Unlock()
 		if len(out) > 0 {
