@@ -41,6 +41,15 @@ func AddressPlatform(address string) string {
 	return p
 }
 
+// Window is one sliding-window rate limit: at most N sends per Per under
+// Key. A platform's Limit asks its store to count one send under several
+// windows at once (the chat's and the bot's), all or none.
+type Window struct {
+	Key string
+	N   int
+	Per time.Duration
+}
+
 // Deliverer drains the outbox: it claims due messages, sends each through
 // the sender of its address's platform, and acknowledges, retries with
 // backoff, or parks it. Several deliverers (in several replicas) may run on

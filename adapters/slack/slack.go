@@ -34,9 +34,9 @@ type Engine interface {
 // Limiter is a rate limiter shared by the replicas; storage.Store
 // implements it.
 type Limiter interface {
-	// Allow counts one send under key when fewer than limit were counted
-	// in the last per, else says how long to wait.
-	Allow(ctx context.Context, key string, limit int, per time.Duration) (time.Duration, error)
+	// Allow counts one send in every window of scope when each has room,
+	// else counts it in none and says how long to wait.
+	Allow(ctx context.Context, scope string, windows ...bot.Window) (time.Duration, error)
 }
 
 // Config configures an Adapter. BotToken and Engine are required, and
@@ -185,7 +185,7 @@ func (a *Adapter) Limit(ctx context.Context, address string) (time.Duration, err
 	if a.cfg.Limiter == nil {
 		return 0, nil
 	}
-	return a.cfg.Limiter.Allow(ctx, "slack:"+a.team+":"+strings.TrimPrefix(address, "slack:"), 1, time.Second)
+	return a.cfg.Limiter.Allow(ctx, "slack:"+a.team, bot.Window{Key: strings.TrimPrefix(address, "slack:"), N: 1, Per: time.Second})
 }
 
 func newHTTPClient(timeout time.Duration) *http.Client {

@@ -266,18 +266,22 @@ func TestLimits(t *testing.T) {
 		}
 		return wait
 	}
+	sec, minute := telegram.DefaultLimits.Chat.Per, telegram.DefaultLimits.Group.Per
+	if sec != telegram.DefaultLimits.Bot.Per || sec < time.Second || minute < time.Minute {
+		t.Fatalf("default windows %v, %v, %v: shorter than Telegram's, or apart", sec, telegram.DefaultLimits.Bot.Per, minute)
+	}
 	t.Run("a private chat takes one a second, across replicas", func(t *testing.T) {
 		a, b, clock := replicas(t)
 		if w := limit(t, a, "telegram:100"); w != 0 {
 			t.Fatalf("first send waits %v", w)
 		}
-		if w := limit(t, b, "telegram:100"); w != time.Second {
-			t.Fatalf("second send, from the other replica, waits %v, want 1s", w)
+		if w := limit(t, b, "telegram:100"); w != sec {
+			t.Fatalf("second send, from the other replica, waits %v, want %v", w, sec)
 		}
 		if w := limit(t, b, "telegram:200"); w != 0 {
 			t.Fatalf("another chat waits %v", w)
 		}
-		clock.Advance(time.Second)
+		clock.Advance(sec)
 		if w := limit(t, b, "telegram:100"); w != 0 {
 			t.Fatalf("a second later the chat still waits %v", w)
 		}
@@ -289,15 +293,16 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("group send %d, a second after the last, waits %v", i+1, w)
 			}
 			if i == 0 {
-				if w := limit(t, b, "telegram:-1002"); w != time.Second {
-					t.Fatalf("a second send in the same second waits %v, want 1s", w)
+				if w := limit(t, b, "telegram:-1002"); w != sec {
+					t.Fatalf("a second send in the same second waits %v, want %v", w, sec)
 				}
 			}
-			clock.Advance(time.Second)
+			clock.Advance(sec)
 		}
-		// 20 sent at 0s..19s; now 20s: the first leaves the minute at 60s.
-		if w := limit(t, a, "telegram:-1002"); w != 40*time.Second {
-			t.Fatalf("the 21st send in a minute waits %v, want 40s", w)
+		// 20 sent at 0..19 windows; the first leaves the minute a minute
+		// after it.
+		if w, want := limit(t, a, "telegram:-1002"), minute-20*sec; w != want {
+			t.Fatalf("the 21st send in a minute waits %v, want %v", w, want)
 		}
 	})
 	t.Run("the bot takes 30 a second", func(t *testing.T) {
@@ -307,8 +312,22 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("send %d, to its own chat, waits %v", i+1, w)
 			}
 		}
-		if w := limit(t, a, "telegram:6000"); w != time.Second {
-			t.Fatalf("the 31st send in a second waits %v, want 1s", w)
+		if w := limit(t, a, "telegram:6000"); w != sec {
+			t.Fatalf("the 31st send in a second waits %v, want %v", w, sec)
+		}
+	})
+	t.Run("a send the bot's limit defers does not use up its chat's", func(t *testing.T) {
+		a, b, clock := replicas(t)
+		for i := range 30 {
+			limit(t, []*telegram.Adapter{a, b}[i%2], fmt.Sprintf("telegram:%d", 5000+i))
+		}
+		clock.Advance(sec / 2)
+		if w := limit(t, a, "telegram:6000"); w != sec/2 {
+			t.Fatalf("a new chat with the bot full waits %v, want %v", w, sec/2)
+		}
+		clock.Advance(sec / 2)
+		if w := limit(t, b, "telegram:6000"); w != 0 {
+			t.Fatalf("that chat, once the bot has room, waits %v: the deferred send was counted", w)
 		}
 	})
 }

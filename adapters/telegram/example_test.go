@@ -56,6 +56,6 @@ func (noLimits) RenewLease(context.Context, string, string, time.Duration) (bool
 func (noLimits) ReleaseLease(context.Context, string, string) error { return nil }
 func (noLimits) Offset(context.Context, string) (int64, error)      { return 0, nil }
 func (noLimits) SetOffset(context.Context, string, int64) error     { return nil }
-func (noLimits) Allow(context.Context, string, int, time.Duration) (time.Duration, error) {
+func (noLimits) Allow(context.Context, string, ...bot.Window) (time.Duration, error) {
 	return 0, nil
 }

@@ -200,33 +200,20 @@ func parseRef(r string) (chat int64, msg int, err error) {
 
 // Limit says how long address must wait for its next message within the
 // Bot API's limits: the chat's (1 a second), the bot's (30 a second) and,
-// for a group, the group's (20 a minute), in that order, counting the
-// message in each it passes. A message deferred by a later limit stays
-// counted in the earlier ones, so the costly minute of a group is counted
-// last, only for a message that is then sent; what may be counted in vain
-// is a chat's or the bot's second.
+// for a group, the group's (20 a minute). One script checks them all and
+// counts the message in all of them or, when any is full, in none.
 func (a *Adapter) Limit(ctx context.Context, address string) (time.Duration, error) {
 	chat, err := chatOf(address)
 	if err != nil {
 		return 0, nil // Send refuses it for good
 	}
 	l := a.cfg.Limits
-	type check struct {
-		key  string
-		rate Rate
-	}
-	checks := []check{
-		{a.name + ":chat:" + strconv.FormatInt(chat, 10), l.Chat},
-		{a.name + ":bot", l.Bot},
-	}
+	id := strconv.FormatInt(chat, 10)
+	windows := []bot.Window{{Key: "chat:" + id, N: l.Chat.N, Per: l.Chat.Per}, {Key: "bot", N: l.Bot.N, Per: l.Bot.Per}}
 	if chat < 0 {
-		checks = append(checks, check{a.name + ":group:" + strconv.FormatInt(chat, 10), l.Group})
+		windows = append(windows, bot.Window{Key: "group:" + id, N: l.Group.N, Per: l.Group.Per})
 	}
-	for _, c := range checks {
-		wait, err := a.cfg.Store.Allow(ctx, c.key, c.rate.N, c.rate.Per)
-		if err != nil || wait > 0 {
-			return wait, err
-		}
-	}
-	return 0, nil
+	// All or none: a send refused by the bot's window must not use up the
+	// chat's slot, or that chat waits a whole window for nothing.
+	return a.cfg.Store.Allow(ctx, a.name, windows...)
 }

@@ -47,9 +47,9 @@ type Store interface {
 	Offset(ctx context.Context, name string) (int64, error)
 	// SetOffset stores the polling offset.
 	SetOffset(ctx context.Context, name string, offset int64) error
-	// Allow counts one send under key when fewer than limit were counted
-	// in the last per, else says how long to wait.
-	Allow(ctx context.Context, key string, limit int, per time.Duration) (time.Duration, error)
+	// Allow counts one send in every window of scope when each has room,
+	// else counts it in none and says how long to wait.
+	Allow(ctx context.Context, scope string, windows ...bot.Window) (time.Duration, error)
 }
 
 // Rate is at most N messages per Per.
@@ -59,10 +59,23 @@ type Rate struct {
 }
 
 // Limits are the Bot API's sending limits; a zero Rate takes the default.
+// The defaults are Telegram's limits with windows 2% longer than
+// Telegram's: a send is counted before it is made, and a send that waits
+// longer for the network than the one after it would otherwise arrive a
+// few milliseconds inside Telegram's window (measured in
+// docs/BENCHMARKS.md: with exact one-second windows, a few sends a
+// minute did).
 type Limits struct {
-	Bot   Rate // per bot; default 30 a second
-	Chat  Rate // per chat; default 1 a second
-	Group Rate // per group chat; default 20 a minute
+	Bot   Rate // per bot; default 30 per 1.02 s
+	Chat  Rate // per chat; default 1 per 1.02 s
+	Group Rate // per group chat; default 20 per 61.2 s
+}
+
+// DefaultLimits are the limits a zero Limits takes.
+var DefaultLimits = Limits{
+	Bot:   Rate{30, 1020 * time.Millisecond},
+	Chat:  Rate{1, 1020 * time.Millisecond},
+	Group: Rate{20, 61200 * time.Millisecond},
 }
 
 // Config configures an Adapter. Token, Engine and Store are required.
@@ -152,9 +165,9 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 			*r = v
 		}
 	}
-	defRate(&cfg.Limits.Bot, Rate{30, time.Second})
-	defRate(&cfg.Limits.Chat, Rate{1, time.Second})
-	defRate(&cfg.Limits.Group, Rate{20, time.Minute})
+	defRate(&cfg.Limits.Bot, DefaultLimits.Bot)
+	defRate(&cfg.Limits.Chat, DefaultLimits.Chat)
+	defRate(&cfg.Limits.Group, DefaultLimits.Group)
 	if cfg.WebhookSecret == "" {
 		cfg.WebhookSecret = deriveSecret(cfg.Token)
 	}

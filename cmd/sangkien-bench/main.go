@@ -116,7 +116,7 @@ func main() {
 	if run("delivery") {
 		fmt.Println("## Delivery against Telegram's limits")
 		fmt.Println()
-		fmt.Printf("The outbox Deliverer (defaults: 4 workers, batch 32) with the Telegram adapter against the fake Bot API server (adapters/telegram/telegramtest): %d messages to %d chats plus %d to one chat. Limits: 30 per bot and 1 per chat in the limiter window, times the scale (a window of 1.02 s keeps 2%% for the jitter between counting a send and its arrival); violations counted from the fake server's receive timestamps against Telegram's one second (a send that is the 31st, or 2nd, within one second). Rate: of the limit of 30/s × scale. At scale 1 a run stops after %s.\n\n", *msgs, *chats, *burst, *window)
+		fmt.Printf("The outbox Deliverer (defaults: 4 workers, batch 32) with the Telegram adapter against the fake Bot API server (adapters/telegram/telegramtest): %d messages to %d chats plus %d to one chat. Limits: 30 per bot and 1 per chat in the limiter window, times the scale (1.02 s is the adapter's default: it keeps 2%% for the jitter between counting a send and its arrival; 1.00 s shows why); violations counted from the fake server's receive timestamps against Telegram's one second (a send that is the 31st, or 2nd, within one second). Rate: of the limit of 30/s × scale. At scale 1 a run stops after %s.\n\n", *msgs, *chats, *burst, *window)
 		fmt.Println("| limits × | limiter window | replicas | sent / queued | over | rate/s | of the limit | to the burst chat | bot violations | shortest 30×+1 sends | chat violations | shortest 1×+1 sends to a chat |")
 		fmt.Println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 		for _, c := range []struct {
