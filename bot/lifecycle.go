@@ -170,7 +170,7 @@ func Step(p *Proposal, id string, a Action, actor string, at time.Time, data map
 	if data == nil {
 		data = map[string]string{}
 	}
-	ev := Event{Seq: cur.Version + 1, At: at.UTC(), Actor: actor, Action: a, From: from, To: to, Data: data, PrevHash: cur.Head}
+	ev := Event{Seq: cur.Version + 1, At: at.UTC().Truncate(time.Millisecond), Actor: actor, Action: a, From: from, To: to, Data: data, PrevHash: cur.Head}
 	ev.Hash = HashEvent(ev)
 	if err := apply(cur, ev); err != nil {
 		return nil, Event{}, &Error{Code: EInvalid, Key: "err.not_in_status", Data: map[string]any{"Reason": err.Error()}}

@@ -22,8 +22,8 @@
 //
 // With the default prefix "sk" (see WithPrefix):
 //
-//	sk:{sN}:p:<ID>                  record, JSON of bot.Proposal (N: shard of the unit code)
-//	sk:{sN}:p:<ID>:ev               events, list of JSON bot.Event, oldest first
+//	sk:{sN}:p:<ID>                  record, JSON of bot.Proposal with its own times in unix ms (record.go; N: shard of the unit code)
+//	sk:{sN}:p:<ID>:ev               events, list of short JSON (events.go), oldest first
 //	sk:{sN}:u:<CODE>:st:<status>    ids by status, zset scored by Proposal.Since (unix ms)
 //	sk:{sN}:u:<CODE>:by:<person>    ids by proposer, zset scored by Proposal.Created
 //	sk:{sN}:u:<CODE>:seq:<year>     proposal number counter
@@ -40,7 +40,7 @@
 //	sk:{sN}:u:<CODE>:week:<YYYY-Www> a unit's counts by status that week, for the digest chart
 //	sk:{lease:<name>}               a lease with an owner token (the Telegram poller)
 //	sk:{offset:<name>}              a platform's polling offset
-//	sk:{rate:<key>}                 sliding-window rate limit log (platform limits)
+//	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
 //
 // keys.go has one function per family. No code path uses KEYS or SCAN:
 // AllProposals, for verify and export, reads sk:units and then each unit's

@@ -266,20 +266,20 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	if p == nil || p.ID == "" || codeOf(p.ID) == "" {
 		return fmt.Errorf("commit: no proposal id")
 	}
-	rec, err := json.Marshal(p)
+	rec, err := encodeRecord(p)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
-	ev, err := json.Marshal(&storedEvent{Event: c.Event})
+	from := c.From
+	if from == "" {
+		from = bot.Draft
+	}
+	ev, err := encodeEvent(c.Event, from)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
 	code := codeOf(p.ID)
 	shard := shardOf(code)
-	from := c.From
-	if from == "" {
-		from = bot.Draft
-	}
 	kinds := make([]string, 0, len(c.Due))
 	for k := range c.Due {
 		kinds = append(kinds, k)
@@ -374,8 +374,8 @@ func decodeRecord(id string, g *redis.StringCmd) (*bot.Proposal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load proposal %s: %w", id, err)
 	}
-	p := new(bot.Proposal)
-	if err := json.Unmarshal(b, p); err != nil {
+	p, err := decodeRecordJSON(b)
+	if err != nil {
 		return nil, fmt.Errorf("decode proposal %s: %w", id, err)
 	}
 	return p, nil
@@ -391,27 +391,11 @@ func (s *Store) Events(ctx context.Context, id string) ([]bot.Event, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("events of %s: %w", id, bot.ErrNotFound)
 	}
-	out := make([]bot.Event, len(raw))
-	for i, r := range raw {
-		if err := json.Unmarshal([]byte(r), &out[i]); err != nil {
-			return nil, fmt.Errorf("decode event %d of %s: %w", i+1, id, err)
-		}
-		if i > 0 && out[i].PrevHash == "" {
-			out[i].PrevHash = out[i-1].Hash // stored without it (storedEvent)
-		}
+	out, err := decodeEvents(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode history of %s: %w", id, err)
 	}
 	return out, nil
-}
-
-// storedEvent is an event as the history list keeps it: without its
-// prev_hash, which is the hash of the event before it in the list, so
-// Events puts it back. That is 78 bytes of every event's ~300 (a quarter of
-// the memory of a history), and the chain stays checkable: an edited or
-// missing event still breaks the hash of the one after it. Events written
-// with their prev_hash are read as they are.
-type storedEvent struct {
-	bot.Event
-	PrevHash string `json:"prev_hash,omitempty"`
 }
 
 // ByStatus lists code's proposals in statuses (every status when none is

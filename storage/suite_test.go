@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -97,7 +98,8 @@ func step(p *bot.Proposal, action bot.Action, to bot.Status, at time.Time, msgs 
 	from := p.Status
 	prev := p.Head
 	p.Version++
-	p.Head = fmt.Sprintf("%s#%d:%s@%d", p.ID, p.Version, action, at.Unix()) // stands in for the hash
+	// Stands in for the event's hash (the store keeps any SHA-256).
+	p.Head = fmt.Sprintf("%x", sha256.Sum256(fmt.Appendf(nil, "%s#%d:%s@%d", p.ID, p.Version, action, at.Unix())))
 	p.Updated = at
 	if to != from {
 		p.Since = at
@@ -447,7 +449,7 @@ func testCommitRace(t *testing.T, s *storage.Store, _ *testClock) {
 		q := *p
 		c := step(&q, bot.ApprovePilot, bot.Piloting, t0.Add(time.Minute), msg(fmt.Sprint("m", i), "telegram:1"))
 		c.Event.Data = map[string]string{"by": fmt.Sprint(i)}
-		c.Event.Hash = fmt.Sprintf("%s#%d", c.Event.Hash, i) // the hash covers the data
+		c.Event.Hash = fmt.Sprintf("%x", sha256.Sum256(fmt.Appendf(nil, "%s#%d", c.Event.Hash, i))) // the hash covers the data
 		c.Proposal.Head = c.Event.Hash
 		wg.Go(func() { errs[i] = s.Commit(ctx, c) })
 	}
