@@ -120,11 +120,12 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 // proposals and the save of what do changed: Handle's do is dispatch; the
 // modal entry points (modal.go) bring their own.
 func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (string, error) {
-	c := &call{e: e, ctx: ctx, in: in, person: e.org.PersonOf(in.Sender), now: e.clock.Now(), loaded: map[string]*Proposal{}}
+	c := &call{e: e, in: in, person: e.org.PersonOf(in.Sender), loaded: map[string]*Proposal{}}
 	if in.UpdateID != "" {
 		c.dedupe = in.Platform + ":" + in.UpdateID
 	}
-	ld, err := e.store.Load(ctx, LoadRequest{Dedupe: c.dedupe, Person: c.person, Proposals: preload(in)})
+	ld, hctx, cancel, err := e.load(ctx, LoadRequest{Dedupe: c.dedupe, Person: c.person, Proposals: preload(in)})
+	defer cancel()
 	if err != nil {
 		return OutcomeError, fmt.Errorf("load: %w", err)
 	}
@@ -132,8 +133,10 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 		e.log.Debug("duplicate update", "update", c.dedupe)
 		return OutcomeDuplicate, nil
 	}
+	c.ctx, ctx, c.now = hctx, hctx, e.clock.Now()
 	c.s = ld.Session
 	c.s.Person = c.person
+	c.s.Update = c.dedupe
 	if d := c.s.Dialog; d != nil { // empty maps do not survive the store
 		if d.Fields == nil {
 			d.Fields = Fields{}
@@ -164,9 +167,17 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 			before, _ = json.Marshal(c.saved)
 		}
 		after, _ := json.Marshal(c.s)
-		if string(before) != string(after) || len(c.out) > 0 {
+		switch {
+		case string(before) != string(after) || len(c.out) > 0:
 			err = e.store.SaveSession(ctx, c.s, c.out)
-		} else {
+		case c.saved == nil && c.dedupe != "":
+			// Nothing written, nothing to complete the claim with: drop it,
+			// so that a redelivery waiting for it goes on (to do nothing).
+			err = nil
+			if rerr := e.store.Release(ctx, c.person, c.dedupe); rerr != nil {
+				e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
+			}
+		default:
 			err = nil
 		}
 		if err == nil {
@@ -177,11 +188,47 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 		}
 	}
 	if c.dedupe != "" {
-		if rerr := e.store.Release(context.WithoutCancel(ctx), c.dedupe); rerr != nil {
+		if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe); rerr != nil {
 			e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
 		}
 	}
 	return OutcomeError, fmt.Errorf("handle %s: %w", c.dedupe, err)
+}
+
+// HandleTimeout bounds the handling of one update, from its claim to the
+// write that completes it (ClaimHold is longer).
+const HandleTimeout = 15 * time.Second
+
+// claimPoll is how often a redelivered update whose claim is still in hand
+// asks again.
+const claimPoll = 250 * time.Millisecond
+
+// load claims req's update and reads what handling it needs, and returns
+// the context the handling runs in (bounded by HandleTimeout from the
+// claim). When another handler holds the claim, load waits until that
+// handling completes (the update is then a duplicate) or the claim runs
+// out (its handler died: this one handles the update), at most ClaimHold.
+func (e *Engine) load(ctx context.Context, req LoadRequest) (*Loaded, context.Context, context.CancelFunc, error) {
+	give := time.Now().Add(ClaimHold + time.Second)
+	for {
+		hctx, cancel := context.WithTimeout(ctx, HandleTimeout)
+		ld, err := e.store.Load(hctx, req)
+		if err != nil || !ld.InHand {
+			return ld, hctx, cancel, err
+		}
+		cancel()
+		if time.Now().After(give) {
+			e.log.Warn("update still in hand after the claim's hold; dropped as a duplicate", "update", req.Dedupe)
+			return ld, ctx, func() {}, nil
+		}
+		t := time.NewTimer(claimPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx, func() {}, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // Unavailable is the reply to send directly when Handle failed because the

@@ -237,6 +237,59 @@ func TestDuplicateUpdateIsHandledOnce(t *testing.T) {
 	}
 }
 
+// A handler that died after claiming an update (SIGKILL between the claim
+// and the write) must not cost the user their message: the redelivery
+// waits for the claim to run out and is then handled. Deleting the claim
+// stands in for its running out, which takes bot.ClaimHold.
+func TestRedeliveryAfterTheHandlerDiedIsHandled(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	in := bot.Input{Platform: "telegram", UpdateID: "901", Sender: cadre, Chat: cadre, Text: "/help"}
+	person := h.Org.PersonOf(cadre)
+	ld, err := h.Store.Load(ctx, bot.LoadRequest{Dedupe: "telegram:901", Person: person}) // the handler that dies
+	if err != nil || ld.Duplicate {
+		t.Fatalf("claim: %+v, %v", ld, err)
+	}
+	done := make(chan []bottest.Sent)
+	go func() { done <- h.Input(in) }()
+	select {
+	case out := <-done:
+		t.Fatalf("the redelivery did not wait for the claim in hand: %d messages", len(out))
+	case <-time.After(600 * time.Millisecond):
+	}
+	if err := h.Store.Release(ctx, person, "telegram:901"); err != nil { // the hold runs out
+		t.Fatal(err)
+	}
+	select {
+	case out := <-done:
+		if len(out) != 1 {
+			t.Fatalf("the redelivery was answered %d times, want once", len(out))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the redelivery was not handled after the claim ran out")
+	}
+	if n := len(h.Input(in)); n != 0 {
+		t.Fatalf("handled, then delivered again: %d messages", n)
+	}
+}
+
+// Two deliveries of one update at once (Slack sends such duplicates):
+// the second waits for the first to complete and then does nothing.
+func TestConcurrentDuplicatesAreAnsweredOnce(t *testing.T) {
+	h := newHarness(t)
+	in := bot.Input{Platform: "slack", UpdateID: "Ev01", Sender: cadre, Chat: cadre, Text: "/help"}
+	mark := len(h.All())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { h.Input(in) })
+	}
+	wg.Wait()
+	h.Flush()
+	if got := h.All()[mark:]; len(got) != 1 {
+		t.Fatalf("four deliveries of one update were answered %d times, want once", len(got))
+	}
+}
+
 func TestGroupNoticesCarryIDTitleStatusAndUnitOnly(t *testing.T) {
 	h := newHarness(t)
 	secrets := []string{"three paper visits", "Accept scanned documents", "Citizens save two trips", "Forged scans",

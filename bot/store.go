@@ -11,14 +11,19 @@ import (
 // Every write is atomic: a Commit writes the new record, its event, the
 // indexes and the messages it causes in one step, or nothing.
 type Store interface {
-	// Load claims the inbound update req.Dedupe (when set; claims last 48
-	// hours) and reads the sender's session and the proposals named, in one
-	// round trip.
+	// Load claims the inbound update req.Dedupe for req.Person (when set)
+	// and reads the sender's session and the proposals named, in one round
+	// trip. The claim is held for ClaimHold, and made to last 48 hours by
+	// the session write that completes the handling (Session.Update); a
+	// claim its handler never completed (the process died) runs out, so
+	// that the platform's redelivery is handled.
 	Load(ctx context.Context, req LoadRequest) (*Loaded, error)
-	// Release drops a dedupe claim after handling failed, so that a
-	// redelivery of the update is handled.
-	Release(ctx context.Context, dedupe string) error
-	// SaveSession writes a session and enqueues msgs atomically.
+	// Release drops person's claim on an update: after handling failed, so
+	// that a redelivery is handled, or when handling wrote nothing.
+	Release(ctx context.Context, person, dedupe string) error
+	// SaveSession writes a session and enqueues msgs atomically; when
+	// s.Update is set, the claim on that update is completed in the same
+	// write.
 	SaveSession(ctx context.Context, s *Session, msgs []Message) error
 	// Reserve allocates the next proposal number of unit code in year (1,
 	// 2, ...) and registers the code and the proposer's use of it in the
@@ -53,9 +58,17 @@ type LoadRequest struct {
 	Proposals []string // records to read
 }
 
+// ClaimHold is how long a claim on an inbound update lasts before the
+// session write that completes its handling: longer than handling may
+// take (HandleTimeout), so a live handler never loses its claim, and as
+// short as that allows, since a redelivery of an update whose handler
+// died waits for it to run out.
+const ClaimHold = 20 * time.Second
+
 // Loaded is the result of Store.Load.
 type Loaded struct {
 	Duplicate bool        // the update was claimed before: do nothing
+	InHand    bool        // (with Duplicate) its handling is not complete yet
 	Session   *Session    // never nil; a new session when none was stored
 	Proposals []*Proposal // as requested; nil where missing
 }
@@ -91,6 +104,9 @@ type Session struct {
 	Unit   string  `json:"unit,omitempty"` // unit joined with /join
 	Last   string  `json:"last,omitempty"` // last address written from
 	Dialog *Dialog `json:"dialog,omitempty"`
+	// Update is the inbound update (its dedupe key) whose handling the
+	// write of this session completes; it is not stored.
+	Update string `json:"-"`
 }
 
 // Dialog is a conversation in progress: a form, or a question waiting for

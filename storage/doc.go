@@ -31,7 +31,7 @@
 //	sk:units                        set of unit codes with proposals (no hash tag; never in an atomic write)
 //	sk:{sN}:person:<id>             session hash: lang, unit, last, dialog (N: shard of the person)
 //	sk:{sN}:person:<id>:units       set of unit codes the person filed in
-//	sk:{sN}:seen:<dedupe>           dedupe claim on an inbound update, 48 hours (N: shard of the dedupe key)
+//	sk:{sN}:seen:<dedupe>           claim on an inbound update: "0" in hand (20 s), "1" handled (48 hours) (N: shard of the person)
 //	sk:{sN}:ob:due                  outbox: message ids by due time (unix ms)
 //	sk:{sN}:ob:msg                  outbox: message id → JSON bot.Envelope
 //	sk:{sN}:ob:parked               outbox: parked message id → JSON bot.Envelope

@@ -226,6 +226,9 @@ func TestEmbeddedCompaction(t *testing.T) {
 	if _, err := s.Load(ctx, bot.LoadRequest{Dedupe: "telegram:1", Person: "a"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SaveSession(ctx, &bot.Session{Person: "a", Lang: "en", Update: "telegram:1"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	rdb := e.Client()
 	const short = 3 * time.Second
 	set := time.Now()
@@ -253,7 +256,7 @@ func TestEmbeddedCompaction(t *testing.T) {
 			t.Errorf("%s: an expired key came back", round)
 		}
 		s = storage.New(rdb)
-		seen := storage.SeenKey(s, "telegram:1")
+		seen := storage.SeenKey(s, "a", "telegram:1")
 		if ttl := rdb.PTTL(ctx, seen).Val(); ttl <= 47*time.Hour || ttl > 48*time.Hour {
 			t.Errorf("%s: TTL of the dedupe claim = %v, want about 48h", round, ttl)
 		}

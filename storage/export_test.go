@@ -8,8 +8,8 @@ var ShardOf = shardOf
 // Shards is shards.
 const Shards = shards
 
-// SeenKey is the key of a dedupe claim in s.
-func SeenKey(s *Store, dedupe string) string { return s.keys.seen(dedupe) }
+// SeenKey is the key of person's dedupe claim in s.
+func SeenKey(s *Store, person, dedupe string) string { return s.keys.seen(person, dedupe) }
 
 // AOFPath is the append-only file of e.
 func AOFPath(e *Embedded) string { return e.path() }

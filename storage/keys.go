@@ -85,11 +85,12 @@ func (k keyspace) personUnits(person string) string {
 	return k.session(person) + ":units"
 }
 
-// seen is the claim on an inbound update, kept 48 hours:
-// sk:{sN}:seen:<dedupe>. It lives in the shard of the dedupe key itself,
-// because Release knows nothing else.
-func (k keyspace) seen(dedupe string) string {
-	return k.tag(shardOf(dedupe)) + "seen:" + dedupe
+// seen is person's claim on an inbound update, in the person's shard so
+// that the session write completing the handling completes the claim in
+// the same script: "0" while in hand (bot.ClaimHold), then "1" for 48
+// hours: sk:{sN}:seen:<dedupe> (N: shard of the person).
+func (k keyspace) seen(person, dedupe string) string {
+	return k.tag(shardOf(person)) + "seen:" + dedupe
 }
 
 // outboxDue orders one shard's outgoing messages by when they are due, a

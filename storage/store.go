@@ -18,7 +18,7 @@ import (
 
 // How long the store keeps its markers.
 const (
-	claimTTL  = 48 * time.Hour      // an inbound update's dedupe claim
+	claimTTL  = 48 * time.Hour      // an inbound update's dedupe claim, once handled
 	markerTTL = 90 * 24 * time.Hour // a Message.Key marker
 )
 
@@ -87,15 +87,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Load claims req.Dedupe, reads the session and the records.
-// Round trips: 1 (a pipeline of SET NX PX, HGETALL and one GET per record).
-// When it fails after making the claim, it drops the claim again (one more
-// round trip), so that a redelivery is handled.
+// Load claims req.Dedupe for req.Person ("0", held for bot.ClaimHold), reads
+// the session and the records. Round trips: 1 (a pipeline of SET NX GET
+// PXAT, HGETALL and one GET per record). When it fails after making the
+// claim, it drops the claim again (one more round trip), so that a
+// redelivery is handled.
 func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, error) {
 	pipe := s.rdb.Pipeline()
-	var claim *redis.BoolCmd
+	var claim *redis.Cmd
 	if req.Dedupe != "" {
-		claim = pipe.SetNX(ctx, s.keys.seen(req.Dedupe), req.Person, claimTTL)
+		// PXAT, not PX: the embedded store's replay of the write ends the
+		// hold when it would have ended, not a hold later.
+		claim = pipe.Do(ctx, "SET", s.keys.seen(req.Person, req.Dedupe), claimInHand, "NX", "GET",
+			"PXAT", time.Now().Add(bot.ClaimHold).UnixMilli())
 	}
 	var sess *redis.MapStringStringCmd
 	if req.Person != "" {
@@ -111,22 +115,26 @@ func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, err
 
 	out, err := s.loaded(req, claim, sess, gets)
 	if err != nil {
-		if claim != nil && claim.Err() == nil && claim.Val() {
-			_ = s.rdb.Del(context.WithoutCancel(ctx), s.keys.seen(req.Dedupe)).Err()
+		if claim != nil && errors.Is(claim.Err(), redis.Nil) { // claimed by this call
+			_ = s.rdb.Del(context.WithoutCancel(ctx), s.keys.seen(req.Person, req.Dedupe)).Err()
 		}
 		return nil, fmt.Errorf("load %s: %w", req.Person, err)
 	}
 	return out, nil
 }
 
-func (s *Store) loaded(req bot.LoadRequest, claim *redis.BoolCmd, sess *redis.MapStringStringCmd, gets []*redis.StringCmd) (*bot.Loaded, error) {
+func (s *Store) loaded(req bot.LoadRequest, claim *redis.Cmd, sess *redis.MapStringStringCmd, gets []*redis.StringCmd) (*bot.Loaded, error) {
 	out := &bot.Loaded{Session: &bot.Session{Person: req.Person}}
 	if claim != nil {
-		ok, err := claim.Result()
-		if err != nil {
+		// SET NX GET answers the value before: none when this call claimed.
+		prev, err := claim.Text()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
 			return nil, fmt.Errorf("claim %s: %w", req.Dedupe, err)
+		default:
+			out.Duplicate, out.InHand = true, prev == claimInHand
 		}
-		out.Duplicate = !ok
 	}
 	if sess != nil {
 		h, err := sess.Result()
@@ -148,9 +156,15 @@ func (s *Store) loaded(req bot.LoadRequest, claim *redis.BoolCmd, sess *redis.Ma
 	return out, nil
 }
 
-// Release drops a dedupe claim. Round trips: 1 (DEL).
-func (s *Store) Release(ctx context.Context, dedupe string) error {
-	if err := s.rdb.Del(ctx, s.keys.seen(dedupe)).Err(); err != nil {
+// The values of a claim on an inbound update.
+const (
+	claimInHand = "0" // claimed; the handling is not complete
+	claimDone   = "1" // handled: its session write was made
+)
+
+// Release drops person's claim on an update. Round trips: 1 (DEL).
+func (s *Store) Release(ctx context.Context, person, dedupe string) error {
+	if err := s.rdb.Del(ctx, s.keys.seen(person, dedupe)).Err(); err != nil {
 		return fmt.Errorf("release %s: %w", dedupe, err)
 	}
 	return nil
@@ -205,7 +219,11 @@ func (s *Store) sessionCall(sess *bot.Session, msgs []bot.Message) (scriptCall, 
 	}
 	shard := shardOf(sess.Person)
 	keys := []string{s.keys.session(sess.Person), s.keys.outboxDue(shard), s.keys.outboxMsg(shard)}
-	args := []any{s.clock.Now().UnixMilli(), markerExpiry(), sess.Lang, sess.Unit, sess.Last, dialog, len(msgs)}
+	args := []any{s.clock.Now().UnixMilli(), markerExpiry(), sess.Lang, sess.Unit, sess.Last, dialog, len(msgs), "", 0}
+	if sess.Update != "" {
+		keys = append(keys, s.keys.seen(sess.Person, sess.Update))
+		args[7], args[8] = claimDone, time.Now().Add(claimTTL).UnixMilli()
+	}
 	keys, args, err := s.appendMessages(keys, args, shard, msgs)
 	if err != nil {
 		return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)

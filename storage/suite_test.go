@@ -51,7 +51,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		name string
 		run  func(t *testing.T, s *storage.Store, clock *testClock)
 	}{
-		{"load claims an update once until released", testLoadClaim},
+		{"load claims an update: in hand, completed by the session write, released", testLoadClaim},
 		{"load of nothing stored gives a new session and nil records", testLoadEmpty},
 		{"session round trip", testSessionRoundTrip},
 		{"save session enqueues its messages in the person's shard", testSessionMessages},
@@ -162,35 +162,52 @@ func diff[T any](t testing.TB, what string, want, got T, opts ...cmp.Option) {
 }
 
 func testLoadClaim(t *testing.T, s *storage.Store, _ *testClock) {
-	load := func(person, dedupe string) bool {
+	load := func(person, dedupe string) *bot.Loaded {
 		t.Helper()
-		l := must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: dedupe, Person: person}))
-		return l.Duplicate
+		return must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: dedupe, Person: person}))
 	}
+	type claim struct{ duplicate, inHand bool }
 	steps := []struct {
-		what          string
-		person        string
-		dedupe        string
-		release       bool
-		wantDuplicate bool
+		what    string
+		person  string
+		dedupe  string
+		before  func()
+		want    claim
+		wantTTL time.Duration // of the claim after the step, roughly; 0: not checked
 	}{
-		{"first delivery", "a", "telegram:1", false, false},
-		{"redelivery", "a", "telegram:1", false, true},
-		{"redelivery claimed for another person", "b", "telegram:1", false, true},
-		{"another update", "a", "telegram:2", false, false},
-		{"released, then redelivered", "a", "telegram:1", true, false},
-		{"redelivered again", "a", "telegram:1", false, true},
-		{"no dedupe key", "a", "", false, false},
-		{"no dedupe key again", "a", "", false, false},
+		{what: "first delivery", person: "a", dedupe: "telegram:1", wantTTL: bot.ClaimHold},
+		{what: "redelivery while in hand", person: "a", dedupe: "telegram:1", want: claim{true, true}, wantTTL: bot.ClaimHold},
+		{what: "redelivery once a session write completed it", person: "a", dedupe: "telegram:1",
+			before: func() {
+				if err := s.SaveSession(ctx, &bot.Session{Person: "a", Lang: "en", Update: "telegram:1"}, nil); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: claim{true, false}, wantTTL: 48 * time.Hour},
+		{what: "another update", person: "a", dedupe: "telegram:2"},
+		{what: "released, then redelivered", person: "a", dedupe: "telegram:2",
+			before: func() {
+				if err := s.Release(ctx, "a", "telegram:2"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{what: "redelivered again", person: "a", dedupe: "telegram:2", want: claim{true, true}},
+		{what: "no dedupe key", person: "a"},
+		{what: "no dedupe key again", person: "a"},
 	}
 	for _, st := range steps {
-		if st.release {
-			if err := s.Release(ctx, st.dedupe); err != nil {
-				t.Fatal(err)
-			}
+		if st.before != nil {
+			st.before()
 		}
-		if got := load(st.person, st.dedupe); got != st.wantDuplicate {
-			t.Errorf("%s: duplicate = %v, want %v", st.what, got, st.wantDuplicate)
+		l := load(st.person, st.dedupe)
+		if got := (claim{l.Duplicate, l.InHand}); got != st.want {
+			t.Errorf("%s: (duplicate, in hand) = %v, want %v", st.what, got, st.want)
+		}
+		if st.wantTTL > 0 {
+			ttl := s.Client().PTTL(ctx, storage.SeenKey(s, st.person, st.dedupe)).Val()
+			if ttl > st.wantTTL || ttl < st.wantTTL-5*time.Second {
+				t.Errorf("%s: claim held for %v, want about %v", st.what, ttl, st.wantTTL)
+			}
 		}
 	}
 }
