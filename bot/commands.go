@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -333,40 +334,41 @@ func (e *Engine) deciders(p *Proposal) []string {
 	return out
 }
 
-// ledCodes are the unit codes of the units a person leads, with the codes
-// of their descendants (escalated items may reach them).
-func (c *call) ledUnits() []*org.Unit {
-	var out []*org.Unit
-	var walk func(u *org.Unit)
-	walk = func(u *org.Unit) {
-		if slices.Contains(out, u) {
-			return
-		}
-		out = append(out, u)
+// chargeScope is where the sender's items in charge are: every item of
+// the units they lead (own), and the items of the units below those that
+// are escalated at least as many levels as the unit lies below the nearest
+// unit the sender leads (below: code → levels).
+func (c *call) chargeScope() (own []string, below map[string]int) {
+	led := c.e.org.LeaderOf(c.person)
+	below = map[string]int{}
+	var walk func(u *org.Unit, depth int)
+	walk = func(u *org.Unit, depth int) {
 		for _, ch := range c.e.org.Children(u.ID) {
-			walk(ch)
+			if slices.Contains(led, ch) {
+				continue // walked from itself
+			}
+			if d, ok := below[ch.Code]; !ok || depth+1 < d {
+				below[ch.Code] = depth + 1
+			}
+			walk(ch, depth+1)
 		}
 	}
-	for _, u := range c.e.org.LeaderOf(c.person) {
-		walk(u)
+	for _, u := range led {
+		own = append(own, u.Code)
+		walk(u, 0)
 	}
-	return out
+	return own, below
 }
 
-// inChargeList reads the proposals in the given statuses of the units the
-// sender leads (and descendants escalated to them) that the sender is in
-// charge of.
+// inChargeList reads the proposals in the given statuses that the sender
+// is in charge of, oldest in their status first: those of the units they
+// lead, and those escalated to them from below. Round trips: 2 (the ids
+// from the status and escalation indexes, then the records).
 func (c *call) inChargeList(statuses ...Status) ([]*Proposal, error) {
-	var ids []string
-	for _, u := range c.ledUnits() {
-		l, err := c.e.store.ByStatus(c.ctx, u.Code, statuses...)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, l...)
-	}
-	if len(ids) == 0 {
-		return nil, nil
+	own, below := c.chargeScope()
+	ids, err := c.e.store.InCharge(c.ctx, own, below, statuses...)
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
 	ps, err := c.e.store.Proposals(c.ctx, ids)
 	if err != nil {
@@ -374,10 +376,11 @@ func (c *call) inChargeList(statuses ...Status) ([]*Proposal, error) {
 	}
 	var out []*Proposal
 	for _, p := range ps {
-		if p != nil && c.e.inCharge(c.person, p) {
+		if p != nil && slices.Contains(statuses, p.Status) && c.e.inCharge(c.person, p) {
 			out = append(out, p)
 		}
 	}
+	slices.SortFunc(out, func(a, b *Proposal) int { return cmp.Or(a.Since.Compare(b.Since), strings.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -359,6 +360,24 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	const head = "console:truongphong"
 	english(h, cadre, leader, parent, head)
 	id := h.FileProposal(cadre)
+	// /pending lists, to each leader, exactly the items escalated to them
+	// (read from the escalation index, not from every item below).
+	pending := func(when string, who string, want ...string) {
+		t.Helper()
+		got := h.Say(who, "/pending")
+		text := bottest.To(got, who)
+		if len(want) == 0 {
+			contains(t, text, "Nothing is waiting for your decision.")
+			return
+		}
+		contains(t, text, fmt.Sprintf("%d proposal(s) waiting for your decision", len(want)))
+		for _, id := range want {
+			contains(t, text, id)
+		}
+		if strings.Count(text, "PDD-") != len(want) {
+			t.Errorf("%s: %s's /pending lists other items:\n%s", when, who, text)
+		}
+	}
 
 	h.Clock.Advance(9 * day)
 	rep, sent := runJob(t, h, bot.JobReviewReminders, false)
@@ -367,6 +386,10 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	}
 	only(t, sent, head)
 	none(t, sent, leader)
+	late := h.FileProposal(cadre) // never escalated: only its own unit sees it
+	pending("9 days", head, id, late)
+	pending("9 days", leader)
+	pending("9 days", parent)
 
 	h.Clock.Advance(2 * day) // 11 days: past escalate_after once
 	rep, sent = runJob(t, h, bot.JobReviewReminders, false)
@@ -380,6 +403,11 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	}
 	contains(t, only(t, sent, head).Text.String(), "escalated 1 level(s) up")
 	none(t, sent, parent)
+	pending("11 days", leader, id)
+	pending("11 days", parent)
+	pending("11 days", head, id, late)
+	h.Input(bot.Input{Sender: head, Button: bot.ButtonData(bot.Reject, late)}) // out of the way of the rest
+	h.Say(head, "Out of our remit")
 
 	h.Clock.Advance(day) // 12 days: the same level again is not recorded again
 	rep, sent = runJob(t, h, bot.JobReviewReminders, false)
@@ -395,6 +423,9 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 		t.Errorf("21 days: Escalated = %q", rep.Escalated)
 	}
 	contains(t, only(t, sent, parent).Text.String(), "As a leader of Tỉnh ủy you may now decide on it.")
+	pending("21 days", parent, id)
+	pending("21 days", leader, id)
+	pending("21 days", head, id)
 
 	h.Clock.Advance(20 * day) // 41 days: no level above the root
 	if rep, _ := runJob(t, h, bot.JobReviewReminders, false); len(rep.Escalated) != 0 {

@@ -25,6 +25,7 @@
 //	sk:{sN}:p:<ID>                  record, JSON of bot.Proposal with its own times in unix ms (record.go; N: shard of the unit code)
 //	sk:{sN}:p:<ID>:ev               events, list of short JSON (events.go), oldest first
 //	sk:{sN}:u:<CODE>:st:<status>    ids by status, zset scored by Proposal.Since (unix ms)
+//	sk:{sN}:u:<CODE>:esc:<status>   ids escalated above the unit, zset scored by Proposal.Escalation
 //	sk:{sN}:u:<CODE>:by:<person>    ids by proposer, zset scored by Proposal.Created
 //	sk:{sN}:u:<CODE>:seq:<year>     proposal number counter
 //	sk:{sN}:due:<kind>              ids by due time of a schedule kind (bot.Due*)

@@ -50,6 +50,14 @@ func (k keyspace) status(code string, st bot.Status) string {
 	return k.tag(shardOf(code)) + "u:" + code + ":st:" + string(st)
 }
 
+// escalated indexes a unit's proposals in one status that are escalated
+// above it, a sorted set scored by Proposal.Escalation (the levels):
+// sk:{sN}:u:<CODE>:esc:<status>. A leader of an ancestor reads only these
+// from the units below their own.
+func (k keyspace) escalated(code string, st bot.Status) string {
+	return k.tag(shardOf(code)) + "u:" + code + ":esc:" + string(st)
+}
+
 // byProposer indexes a person's proposals in one unit, a sorted set scored
 // by Proposal.Created (unix ms): sk:{sN}:u:<CODE>:by:<person>.
 func (k keyspace) byProposer(code, person string) string {

@@ -42,8 +42,10 @@ end
 // KEYS[5] proposer index
 // KEYS[6] outbox due zset of the unit's shard
 // KEYS[7] outbox message hash of the unit's shard
-// KEYS[8 .. 7+nd] due zsets, one per kind in c.Due
-// KEYS[8+nd ..] Message.Key markers
+// KEYS[8] escalated index of the status before
+// KEYS[9] escalated index of the status after
+// KEYS[10 .. 9+nd] due zsets, one per kind in c.Due
+// KEYS[10+nd ..] Message.Key markers
 //
 // ARGV[1] expected version of the stored record (0: it must not exist)
 // ARGV[2] expected head of the stored record
@@ -59,8 +61,9 @@ end
 // ARGV[12] nm, number of messages
 // ARGV[13] version of the new record
 // ARGV[14] head of the new record
-// ARGV[15 .. 14+nd] due time per KEYS[8..], unix ms; "" removes the id
-// ARGV[15+nd ..] messages, three arguments each (see enqueueLua)
+// ARGV[15] escalation levels of the new record (0: not escalated)
+// ARGV[16 .. 15+nd] due time per KEYS[10..], unix ms; "" removes the id
+// ARGV[16+nd ..] messages, three arguments each (see enqueueLua)
 //
 // Returns 1 when applied, 2 when this very step (same version and head) is
 // already stored, as when a reply was lost and the call is retried, and 0
@@ -82,16 +85,22 @@ redis.call('RPUSH', KEYS[2], ARGV[4])
 if ARGV[6] == '1' then redis.call('ZREM', KEYS[3], id) end
 redis.call('ZADD', KEYS[4], ARGV[7], id)
 redis.call('ZADD', KEYS[5], ARGV[8], id)
+if ARGV[6] == '1' then redis.call('ZREM', KEYS[8], id) end
+if tonumber(ARGV[15]) > 0 then
+  redis.call('ZADD', KEYS[9], ARGV[15], id)
+else
+  redis.call('ZREM', KEYS[9], id)
+end
 local nd, nm = tonumber(ARGV[11]), tonumber(ARGV[12])
 for i = 1, nd do
-  local at = ARGV[14 + i]
+  local at = ARGV[15 + i]
   if at == '' then
-    redis.call('ZREM', KEYS[7 + i], id)
+    redis.call('ZREM', KEYS[9 + i], id)
   else
-    redis.call('ZADD', KEYS[7 + i], at, id)
+    redis.call('ZADD', KEYS[9 + i], at, id)
   end
 end
-enqueue(KEYS[6], KEYS[7], ARGV[9], ARGV[10], 15 + nd, nm)
+enqueue(KEYS[6], KEYS[7], ARGV[9], ARGV[10], 16 + nd, nm)
 return 1
 `)
 

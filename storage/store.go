@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -312,6 +313,8 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 		s.keys.byProposer(code, p.Proposer),
 		s.keys.outboxDue(shard),
 		s.keys.outboxMsg(shard),
+		s.keys.escalated(code, from),
+		s.keys.escalated(code, p.Status),
 	}
 	remove := "0"
 	if from != bot.Draft {
@@ -321,7 +324,7 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 		p.Version - 1, c.Event.PrevHash, string(rec), string(ev), p.ID, remove,
 		p.Since.UnixMilli(), p.Created.UnixMilli(),
 		s.clock.Now().UnixMilli(), markerExpiry(),
-		len(kinds), len(c.Messages), p.Version, p.Head,
+		len(kinds), len(c.Messages), p.Version, p.Head, p.Escalation,
 	}
 	for _, k := range kinds {
 		keys = append(keys, s.keys.due(shard, k))
@@ -432,6 +435,53 @@ func (s *Store) ByStatus(ctx context.Context, code string, statuses ...bot.Statu
 	ids, err := mergeByScore(cmds)
 	if err != nil {
 		return nil, fmt.Errorf("proposals of %s by status: %w", code, err)
+	}
+	return ids, nil
+}
+
+// InCharge lists the ids in statuses of the units own, oldest in their
+// status first, then those of the units below that are escalated at least
+// below[code] levels. Round trips: 1 (a pipeline of ZRANGE WITHSCORES per
+// own unit and status, and ZRANGE BYSCORE per unit below and status: only
+// escalated items are read from below, never a unit's whole status set).
+func (s *Store) InCharge(ctx context.Context, own []string, below map[string]int, statuses ...bot.Status) ([]string, error) {
+	pipe := s.rdb.Pipeline()
+	var mine []*redis.ZSliceCmd
+	for _, code := range own {
+		for _, st := range statuses {
+			mine = append(mine, pipe.ZRangeWithScores(ctx, s.keys.status(code, st), 0, -1))
+		}
+	}
+	codes := slices.Sorted(maps.Keys(below))
+	var up []*redis.StringSliceCmd
+	for _, code := range codes {
+		for _, st := range statuses {
+			up = append(up, pipe.ZRangeByScore(ctx, s.keys.escalated(code, st), &redis.ZRangeBy{Min: strconv.Itoa(below[code]), Max: "+inf"}))
+		}
+	}
+	if pipe.Len() == 0 {
+		return nil, nil
+	}
+	_, _ = pipe.Exec(ctx)
+	ids, err := mergeByScore(mine)
+	if err != nil {
+		return nil, fmt.Errorf("proposals in charge: %w", err)
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, c := range up {
+		l, err := c.Result()
+		if err != nil {
+			return nil, fmt.Errorf("proposals in charge: %w", err)
+		}
+		for _, id := range l {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
 	}
 	return ids, nil
 }

@@ -61,6 +61,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"a commit sent again after it was stored succeeds and writes nothing", testCommitRetry},
 		{"of concurrent commits of one version exactly one wins", testCommitRace},
 		{"by status lists oldest in status first and follows moves", testByStatus},
+		{"in charge reads own units whole and units below by escalation", testInCharge},
 		{"by proposer lists oldest first across units", testByProposer},
 		{"due times are set, moved and removed", testDue},
 		{"all proposals by unit, year and number", testAllProposals},
@@ -492,6 +493,44 @@ func testCommitRace(t *testing.T, s *storage.Store, _ *testClock) {
 	if w, _, _ := s.Depth(ctx); w != 1 {
 		t.Errorf("waiting = %d, want only the winner's message", w)
 	}
+}
+
+func testInCharge(t *testing.T, s *storage.Store, _ *testClock) {
+	// TU above TNMT above PDD; one proposal each in TNMT and PDD that is
+	// not escalated, one in PDD escalated one level, one two levels.
+	file := func(id string, levels int, at time.Time) *bot.Proposal {
+		p := proposal(id, "a", at)
+		p.Escalation = levels
+		commit(t, s, step(p, bot.Submit, bot.Submitted, at))
+		return p
+	}
+	file("TNMT-2026-001", 0, t0)
+	file("PDD-2026-001", 0, t0.Add(time.Minute))
+	one := file("PDD-2026-002", 1, t0.Add(2*time.Minute))
+	two := file("PDD-2026-003", 2, t0.Add(3*time.Minute))
+	check := func(what string, own []string, below map[string]int, want []string, statuses ...bot.Status) {
+		t.Helper()
+		diff(t, what, want, must[[]string](t)(s.InCharge(ctx, own, below, statuses...)))
+	}
+	check("the department's head: all of PDD", []string{"PDD"}, nil,
+		[]string{"PDD-2026-001", "PDD-2026-002", "PDD-2026-003"}, bot.Submitted)
+	check("TNMT's leader: all of TNMT, PDD's escalated once or more", []string{"TNMT"}, map[string]int{"PDD": 1},
+		[]string{"TNMT-2026-001", "PDD-2026-002", "PDD-2026-003"}, bot.Submitted)
+	check("the province: only what reached it", []string{"TU"}, map[string]int{"TNMT": 1, "PDD": 2},
+		[]string{"PDD-2026-003"}, bot.Submitted)
+	check("another status", []string{"TU"}, map[string]int{"TNMT": 1, "PDD": 2}, nil, bot.Piloting)
+
+	// The escalation index follows the status: approved, the item leaves
+	// the submitted index and is found among the pilots.
+	commit(t, s, step(two, bot.ApprovePilot, bot.Piloting, t0.Add(time.Hour)))
+	check("the province after approval, submitted", []string{"TU"}, map[string]int{"TNMT": 1, "PDD": 2}, nil, bot.Submitted)
+	check("the province after approval, pilots", []string{"TU"}, map[string]int{"TNMT": 1, "PDD": 2},
+		[]string{"PDD-2026-003"}, bot.Piloting, bot.Suspended)
+	// Escalated one level more, the item reaches the province too.
+	one.Escalation = 2
+	commit(t, s, step(one, bot.Escalate, bot.Submitted, t0.Add(2*time.Hour)))
+	check("the province after a second escalation", []string{"TU"}, map[string]int{"TNMT": 1, "PDD": 2},
+		[]string{"PDD-2026-002"}, bot.Submitted)
 }
 
 func testByStatus(t *testing.T, s *storage.Store, _ *testClock) {
