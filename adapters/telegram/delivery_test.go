@@ -331,3 +331,58 @@ func TestLimits(t *testing.T) {
 		}
 	})
 }
+
+// A reply longer than one message goes as several: each part keeps to the
+// chat's limit, and a part after the first that fails for a while is tried
+// again on its own, so no part reaches the chat twice.
+func TestLongRepliesKeepTheLimitsAndSendNoPartTwice(t *testing.T) {
+	ctx := context.Background()
+	const per = 300 * time.Millisecond
+	w := newWorld(t, 1, func(c *telegram.Config) { c.Limits.Chat = telegram.Rate{N: 1, Per: per} })
+	ad := w.replicas[0].ad
+	var text bot.Text
+	for i := 0; len(text.String()) < 11000; i++ {
+		text = append(text, bot.Span{Text: fmt.Sprintf("line %d of a long /history — Tiếng Việt\n", i)})
+	}
+	const chat = 4010
+	address := fmt.Sprintf("telegram:%d", chat)
+	if wait, err := ad.Limit(ctx, address); err != nil || wait != 0 { // as the deliverer does for the message
+		t.Fatalf("limit: %v, %v", wait, err)
+	}
+	w.srv.Fail("sendMessage",
+		telegramtest.Fault{}, // the first part goes through
+		telegramtest.Fault{Code: 429, Description: "Too Many Requests: retry after 1", RetryAfter: 1},
+		telegramtest.Fault{Code: 502, Raw: "<html>502 Bad Gateway</html>"})
+	if _, err := ad.Send(ctx, address, &bot.Message{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	ms := w.srv.Messages(chat)
+	if len(ms) != 3 {
+		t.Fatalf("%d messages in the chat, want the 3 parts once each", len(ms))
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Text)
+	}
+	if flat := func(s string) string { return strings.ReplaceAll(s, "\n", "") }; flat(strings.Join(got, "")) != flat(text.String()) {
+		t.Fatal("the parts, read back, are not the text sent")
+	}
+	var at []time.Time
+	for _, c := range w.srv.Calls("sendMessage") {
+		if c.Params.Get("chat_id") == fmt.Sprint(chat) {
+			at = append(at, c.At)
+		}
+	}
+	if len(at) != 5 {
+		t.Fatalf("%d sendMessage calls, want 5 (part 2 three times)", len(at))
+	}
+	// Counted before it is sent, a part may arrive a little less than the
+	// window after the one before (the default windows' 2% margin is for
+	// that); half the window apart would mean no pacing at all.
+	if gap := at[1].Sub(at[0]); gap < per-30*time.Millisecond {
+		t.Errorf("part 2 went %v after part 1, within the chat's limit of one per %v", gap, per)
+	}
+	if gap := at[2].Sub(at[1]); gap < time.Second {
+		t.Errorf("part 2 was tried again %v after a 429 asking for 1s", gap)
+	}
+}

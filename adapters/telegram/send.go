@@ -39,7 +39,14 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	return a.text(ctx, chat, render(m.Text, maxText), kb)
 }
 
-// text sends parts in order, the keyboard under the last.
+// text sends parts in order, the keyboard under the last. The deliverer
+// counted the first part against the chat's limits; each further part
+// waits for its own turn. A part after the first that fails for a while
+// (429, 5xx, the network) is tried again here, up to partAttempts times,
+// so that the parts already sent are not sent again by the deliverer's
+// retry of the whole message; only when it keeps failing, cannot be sent
+// at all, or SendTimeout runs out does the message fail, and its retry
+// repeats the parts before.
 func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
 	var sent tgbotapi.Message
 	for i, p := range parts {
@@ -49,13 +56,55 @@ func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbo
 		if i == len(parts)-1 && kb != nil {
 			c.ReplyMarkup = *kb
 		}
-		var err error
-		if sent, err = a.call(ctx).Send(c); err != nil {
-			return "", a.deliveryError(err)
+		if i > 0 {
+			if err := a.pace(ctx, chat); err != nil {
+				return "", &bot.DeliveryError{Reason: fmt.Sprintf("telegram: part %d of %d: %v", i+1, len(parts), err)}
+			}
+		}
+		for attempt := 1; ; attempt++ {
+			var err error
+			if sent, err = a.call(ctx).Send(c); err == nil {
+				break
+			}
+			derr := a.deliveryError(err)
+			var de *bot.DeliveryError
+			if i == 0 || !errors.As(derr, &de) || de.Permanent || attempt == partAttempts {
+				return "", derr
+			}
+			wait := de.RetryAfter
+			if wait == 0 {
+				wait = jitter(a.cfg.Backoff << (attempt - 1))
+			}
+			a.log.Warn("sendMessage: part failed; trying it again", "part", i+1, "of", len(parts), "wait", wait, "err", derr)
+			if !sleep(ctx, wait) {
+				return "", derr
+			}
 		}
 	}
 	a.ready.Store(true)
 	return ref(chat, sent.MessageID), nil
+}
+
+// partAttempts is how often a part after the first is tried before the
+// whole message fails.
+const partAttempts = 4
+
+// pace waits until chat may take one more message within the limits, and
+// counts it.
+func (a *Adapter) pace(ctx context.Context, chat int64) error {
+	address := "telegram:" + strconv.FormatInt(chat, 10)
+	for {
+		wait, err := a.Limit(ctx, address)
+		if err != nil {
+			return err
+		}
+		if wait <= 0 {
+			return nil
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
 }
 
 // edit replaces the text of the message m.Edit names; without buttons in m

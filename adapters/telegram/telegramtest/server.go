@@ -170,7 +170,8 @@ func (s *Server) Added(chat Chat, from User) int {
 	}})
 }
 
-// Fail makes the next calls of method fail, one fault each.
+// Fail makes the next calls of method fail, one fault each; a zero Fault
+// lets its call through, so that a later one fails.
 func (s *Server) Fail(method string, faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -271,6 +272,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var fault *Fault
 	if q := s.faults[method]; len(q) > 0 {
 		fault, s.faults[method] = &q[0], q[1:]
+		if *fault == (Fault{}) {
+			fault = nil // a pass: this call goes through
+		}
 	}
 	s.notify()
 	s.mu.Unlock()
