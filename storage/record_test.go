@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sangkien/sangkien/bot"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -47,4 +49,26 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// Records are decoded by the thousand in a supervision run: the stored
+// form must not cost more to read than JSON of bot.Proposal.
+func BenchmarkDecodeRecord(b *testing.B) {
+	p, _ := chain(&testing.T{})
+	stored := must(encodeRecord(p))
+	plain, _ := json.Marshal(p)
+	b.Run("stored", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeRecordJSON(stored); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bot.Proposal", func(b *testing.B) {
+		for b.Loop() {
+			if err := json.Unmarshal(plain, new(bot.Proposal)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
