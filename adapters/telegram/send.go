@@ -36,18 +36,19 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	case len(m.Image) > 0:
 		return a.photo(ctx, chat, m, kb)
 	}
-	return a.text(ctx, chat, render(m.Text, maxText), kb)
+	return a.text(ctx, chat, render(m.Text, maxText), kb, false)
 }
 
-// text sends parts in order, the keyboard under the last. The deliverer
-// counted the first part against the chat's limits; each further part
-// waits for its own turn. A part after the first that fails for a while
-// (429, 5xx, the network) is tried again here, up to partAttempts times,
-// so that the parts already sent are not sent again by the deliverer's
-// retry of the whole message; only when it keeps failing, cannot be sent
-// at all, or SendTimeout runs out does the message fail, and its retry
-// repeats the parts before.
-func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
+// text sends parts in order, the keyboard under the last. after says a
+// send of the same message went before (an edit, a photo): the deliverer
+// counted that one against the chat's limits, else the first part. Every
+// other part waits for its own turn, and one that fails for a while (429,
+// 5xx, the network) is tried again here, up to partAttempts times, so
+// that what was already sent is not sent again by the deliverer's retry
+// of the whole message; only when it keeps failing, cannot be sent at all,
+// or SendTimeout runs out does the message fail, and its retry repeats
+// what went before.
+func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbotapi.InlineKeyboardMarkup, after bool) (string, error) {
 	var sent tgbotapi.Message
 	for i, p := range parts {
 		c := tgbotapi.NewMessage(chat, p)
@@ -56,7 +57,8 @@ func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbo
 		if i == len(parts)-1 && kb != nil {
 			c.ReplyMarkup = *kb
 		}
-		if i > 0 {
+		first := i == 0 && !after // counted by the deliverer; nothing sent yet
+		if !first {
 			if err := a.pace(ctx, chat); err != nil {
 				return "", &bot.DeliveryError{Reason: fmt.Sprintf("telegram: part %d of %d: %v", i+1, len(parts), err)}
 			}
@@ -68,7 +70,7 @@ func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbo
 			}
 			derr := a.deliveryError(err)
 			var de *bot.DeliveryError
-			if i == 0 || !errors.As(derr, &de) || de.Permanent || attempt == partAttempts {
+			if first || !errors.As(derr, &de) || de.Permanent || attempt == partAttempts {
 				return "", derr
 			}
 			wait := de.RetryAfter
@@ -140,7 +142,7 @@ func (a *Adapter) edit(ctx context.Context, m *bot.Message, kb *tgbotapi.InlineK
 	}
 	a.ready.Store(true)
 	if len(parts) > 1 {
-		return a.text(ctx, chat, parts[1:], kb)
+		return a.text(ctx, chat, parts[1:], kb, true)
 	}
 	return m.Edit, nil
 }
@@ -166,7 +168,7 @@ func (a *Adapter) photo(ctx context.Context, chat int64, m *bot.Message, kb *tgb
 	if fits {
 		return ref(chat, sent.MessageID), nil
 	}
-	return a.text(ctx, chat, render(m.Text, maxText), kb)
+	return a.text(ctx, chat, render(m.Text, maxText), kb, true)
 }
 
 // keyboard builds the inline keyboard of buttons; nil when there are none.

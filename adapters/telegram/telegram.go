@@ -106,7 +106,10 @@ type Config struct {
 	// Backoff is the first wait after a failed getUpdates, doubled on each
 	// failure in a row up to MaxBackoff (defaults 1s and 30s).
 	Backoff, MaxBackoff time.Duration
-	// SendTimeout bounds one Bot API call when sending (default 30s).
+	// SendTimeout bounds one Send, every part of a long message with its
+	// pacing and retries included (default 20s: below the deliverer's
+	// 30-second claim on the message, so that no other replica sends the
+	// messages after it meanwhile), and other single calls.
 	SendTimeout time.Duration
 	Limits      Limits
 	// HTTPClient, when set, replaces the adapter's client (tests).
@@ -159,7 +162,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	def(&cfg.LeaseRenew, 3*time.Second)
 	def(&cfg.Backoff, time.Second)
 	def(&cfg.MaxBackoff, 30*time.Second)
-	def(&cfg.SendTimeout, 30*time.Second)
+	def(&cfg.SendTimeout, 20*time.Second)
 	defRate := func(r *Rate, v Rate) {
 		if r.N <= 0 || r.Per <= 0 {
 			*r = v
