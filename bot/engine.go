@@ -104,6 +104,7 @@ type call struct {
 	loaded map[string]*Proposal
 	out    []Message // replies not yet written
 	dedupe string
+	claim  string   // the store's claim on the update
 	saved  *Session // the session as a Commit saved it
 }
 
@@ -133,7 +134,7 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 		e.log.Debug("duplicate update", "update", c.dedupe)
 		return OutcomeDuplicate, nil
 	}
-	c.ctx, ctx, c.now = hctx, hctx, e.clock.Now()
+	c.ctx, ctx, c.now, c.claim = hctx, hctx, e.clock.Now(), ld.Claim
 	c.s = ld.Session
 	c.s.Person = c.person
 	c.s.Update = c.dedupe
@@ -174,7 +175,7 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 			// Nothing written, nothing to complete the claim with: drop it,
 			// so that a redelivery waiting for it goes on (to do nothing).
 			err = nil
-			if rerr := e.store.Release(ctx, c.person, c.dedupe); rerr != nil {
+			if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe, c.claim); rerr != nil {
 				e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
 			}
 		default:
@@ -187,8 +188,11 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 			return outcome, nil
 		}
 	}
-	if c.dedupe != "" {
-		if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe); rerr != nil {
+	// Drop the claim so that a redelivery is handled, unless a commit
+	// completed it: the step is stored, and handling it again would do it
+	// twice.
+	if c.dedupe != "" && c.saved == nil {
+		if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe, c.claim); rerr != nil {
 			e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
 		}
 	}

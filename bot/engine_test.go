@@ -257,7 +257,7 @@ func TestRedeliveryAfterTheHandlerDiedIsHandled(t *testing.T) {
 		t.Fatalf("the redelivery did not wait for the claim in hand: %d messages", len(out))
 	case <-time.After(600 * time.Millisecond):
 	}
-	if err := h.Store.Release(ctx, person, "telegram:901"); err != nil { // the hold runs out
+	if err := h.Store.Release(ctx, person, "telegram:901", ld.Claim); err != nil { // the hold runs out
 		t.Fatal(err)
 	}
 	select {

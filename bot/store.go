@@ -18,9 +18,10 @@ type Store interface {
 	// claim its handler never completed (the process died) runs out, so
 	// that the platform's redelivery is handled.
 	Load(ctx context.Context, req LoadRequest) (*Loaded, error)
-	// Release drops person's claim on an update: after handling failed, so
-	// that a redelivery is handled, or when handling wrote nothing.
-	Release(ctx context.Context, person, dedupe string) error
+	// Release drops person's claim on an update, when it is still the
+	// claim Load took (Loaded.Claim): after handling failed, so that a
+	// redelivery is handled, or when handling wrote nothing.
+	Release(ctx context.Context, person, dedupe, claim string) error
 	// SaveSession writes a session and enqueues msgs atomically; when
 	// s.Update is set, the claim on that update is completed in the same
 	// write.
@@ -73,6 +74,7 @@ const ClaimHold = 20 * time.Second
 type Loaded struct {
 	Duplicate bool        // the update was claimed before: do nothing
 	InHand    bool        // (with Duplicate) its handling is not complete yet
+	Claim     string      // the claim this Load took, for Release
 	Session   *Session    // never nil; a new session when none was stored
 	Proposals []*Proposal // as requested; nil where missing
 }

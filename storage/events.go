@@ -42,7 +42,10 @@ type storedEvent struct {
 }
 
 // encodeEvent is ev as the history list keeps it, ev being the event
-// that moves the record out of status from.
+// that moves the record out of status from. decodeEvent rebuilds an
+// omitted from as the previous event's to: the same thing, since the
+// record's status is always its last event's to (the fold sets it, and
+// the commit script writes record and event together).
 func encodeEvent(ev bot.Event, from bot.Status) ([]byte, error) {
 	sum, err := hex.DecodeString(ev.Hash)
 	if err != nil || len(sum) != 32 {

@@ -95,8 +95,9 @@ func (k keyspace) personUnits(person string) string {
 
 // seen is person's claim on an inbound update, in the person's shard so
 // that the session write completing the handling completes the claim in
-// the same script: "0" while in hand (bot.ClaimHold), then "1" for 48
-// hours: sk:{sN}:seen:<dedupe> (N: shard of the person).
+// the same script: the claiming Load's token while in hand
+// (bot.ClaimHold), then "1" for 48 hours: sk:{sN}:seen:<dedupe> (N: shard
+// of the person).
 func (k keyspace) seen(person, dedupe string) string {
 	return k.tag(shardOf(person)) + "seen:" + dedupe
 }

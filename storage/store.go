@@ -88,7 +88,7 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Load claims req.Dedupe for req.Person ("0", held for bot.ClaimHold), reads
+// Load claims req.Dedupe for req.Person (a token, held for bot.ClaimHold), reads
 // the session and the records. Round trips: 1 (a pipeline of SET NX GET
 // PXAT, HGETALL and one GET per record). When it fails after making the
 // claim, it drops the claim again (one more round trip), so that a
@@ -96,11 +96,13 @@ func (s *Store) Close() error {
 func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, error) {
 	pipe := s.rdb.Pipeline()
 	var claim *redis.Cmd
+	var token string
 	if req.Dedupe != "" {
-		// PXAT, not PX: the embedded store's replay of the write ends the
-		// hold when it would have ended, not a hold later.
-		claim = pipe.Do(ctx, "SET", s.keys.seen(req.Person, req.Dedupe), claimInHand, "NX", "GET",
-			"PXAT", time.Now().Add(bot.ClaimHold).UnixMilli())
+		// PX: the hold runs on Redis's clock, whatever this machine's says
+		// (the embedded store's log turns it into PXAT for its replay).
+		token = NewLeaseOwner()[:16]
+		claim = pipe.Do(ctx, "SET", s.keys.seen(req.Person, req.Dedupe), token, "NX", "GET",
+			"PX", bot.ClaimHold.Milliseconds())
 	}
 	var sess *redis.MapStringStringCmd
 	if req.Person != "" {
@@ -115,9 +117,12 @@ func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, err
 	}
 
 	out, err := s.loaded(req, claim, sess, gets)
+	if err == nil && claim != nil && !out.Duplicate {
+		out.Claim = token
+	}
 	if err != nil {
 		if claim != nil && errors.Is(claim.Err(), redis.Nil) { // claimed by this call
-			_ = s.rdb.Del(context.WithoutCancel(ctx), s.keys.seen(req.Person, req.Dedupe)).Err()
+			_ = s.Release(context.WithoutCancel(ctx), req.Person, req.Dedupe, token)
 		}
 		return nil, fmt.Errorf("load %s: %w", req.Person, err)
 	}
@@ -127,14 +132,15 @@ func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, err
 func (s *Store) loaded(req bot.LoadRequest, claim *redis.Cmd, sess *redis.MapStringStringCmd, gets []*redis.StringCmd) (*bot.Loaded, error) {
 	out := &bot.Loaded{Session: &bot.Session{Person: req.Person}}
 	if claim != nil {
-		// SET NX GET answers the value before: none when this call claimed.
+		// SET NX GET answers the value before: none when this call claimed,
+		// "1" when handled, another Load's token while in hand.
 		prev, err := claim.Text()
 		switch {
 		case errors.Is(err, redis.Nil):
 		case err != nil:
 			return nil, fmt.Errorf("claim %s: %w", req.Dedupe, err)
 		default:
-			out.Duplicate, out.InHand = true, prev == claimInHand
+			out.Duplicate, out.InHand = true, prev != claimDone
 		}
 	}
 	if sess != nil {
@@ -157,15 +163,25 @@ func (s *Store) loaded(req bot.LoadRequest, claim *redis.Cmd, sess *redis.MapStr
 	return out, nil
 }
 
-// The values of a claim on an inbound update.
-const (
-	claimInHand = "0" // claimed; the handling is not complete
-	claimDone   = "1" // handled: its session write was made
-)
+// claimDone is the value of a claim on an inbound update once handled (its
+// session write was made); before, it is the token of the Load that took
+// it.
+const claimDone = "1"
 
-// Release drops person's claim on an update. Round trips: 1 (DEL).
-func (s *Store) Release(ctx context.Context, person, dedupe string) error {
-	if err := s.rdb.Del(ctx, s.keys.seen(person, dedupe)).Err(); err != nil {
+// releaseScript drops a claim only while it is still the one token names:
+// a claim that ran out and was taken again, or was completed, stays.
+//
+// KEYS[1] claim
+// ARGV[1] token
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// Release drops person's claim on an update while it is still the one Load
+// took (claim: Loaded.Claim). Round trips: 1 (EVALSHA).
+func (s *Store) Release(ctx context.Context, person, dedupe, claim string) error {
+	if err := releaseScript.Run(ctx, s.rdb, []string{s.keys.seen(person, dedupe)}, claim).Err(); err != nil {
 		return fmt.Errorf("release %s: %w", dedupe, err)
 	}
 	return nil

@@ -62,6 +62,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"of concurrent commits of one version exactly one wins", testCommitRace},
 		{"by status lists oldest in status first and follows moves", testByStatus},
 		{"in charge reads own units whole and units below by escalation", testInCharge},
+		{"upgrade fills the escalation index of data written before it, once", testUpgrade},
 		{"by proposer lists oldest first across units", testByProposer},
 		{"due times are set, moved and removed", testDue},
 		{"all proposals by unit, year and number", testAllProposals},
@@ -163,9 +164,24 @@ func diff[T any](t testing.TB, what string, want, got T, opts ...cmp.Option) {
 }
 
 func testLoadClaim(t *testing.T, s *storage.Store, _ *testClock) {
+	claims := map[string]string{} // dedupe → the token of the Load that took it
 	load := func(person, dedupe string) *bot.Loaded {
 		t.Helper()
-		return must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: dedupe, Person: person}))
+		l := must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: dedupe, Person: person}))
+		if (l.Claim != "") != (dedupe != "" && !l.Duplicate) {
+			t.Errorf("%s: claim token %q with duplicate = %v", dedupe, l.Claim, l.Duplicate)
+		}
+		if l.Claim != "" {
+			claims[dedupe] = l.Claim
+		}
+		return l
+	}
+	release := func(person, dedupe, token string) func() {
+		return func() {
+			if err := s.Release(ctx, person, dedupe, token); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	type claim struct{ duplicate, inHand bool }
 	steps := []struct {
@@ -185,13 +201,14 @@ func testLoadClaim(t *testing.T, s *storage.Store, _ *testClock) {
 				}
 			},
 			want: claim{true, false}, wantTTL: 48 * time.Hour},
+		{what: "a release with a stale token leaves a completed claim", person: "a", dedupe: "telegram:1",
+			before: func() { release("a", "telegram:1", claims["telegram:1"])() },
+			want:   claim{true, false}, wantTTL: 48 * time.Hour},
 		{what: "another update", person: "a", dedupe: "telegram:2"},
-		{what: "released, then redelivered", person: "a", dedupe: "telegram:2",
-			before: func() {
-				if err := s.Release(ctx, "a", "telegram:2"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+		{what: "a release with another token leaves the claim in hand", person: "a", dedupe: "telegram:2",
+			before: release("a", "telegram:2", "not-the-token"), want: claim{true, true}},
+		{what: "released by its own token, then redelivered", person: "a", dedupe: "telegram:2",
+			before: func() { release("a", "telegram:2", claims["telegram:2"])() }},
 		{what: "redelivered again", person: "a", dedupe: "telegram:2", want: claim{true, true}},
 		{what: "no dedupe key", person: "a"},
 		{what: "no dedupe key again", person: "a"},
@@ -531,6 +548,34 @@ func testInCharge(t *testing.T, s *storage.Store, _ *testClock) {
 	commit(t, s, step(one, bot.Escalate, bot.Submitted, t0.Add(2*time.Hour)))
 	check("the province after a second escalation", []string{"TU"}, map[string]int{"TNMT": 1, "PDD": 2},
 		[]string{"PDD-2026-002"}, bot.Submitted)
+}
+
+func testUpgrade(t *testing.T, s *storage.Store, _ *testClock) {
+	if n := must[int](t)(s.Upgrade(ctx)); n != 0 {
+		t.Fatalf("an empty store: %d indexed", n)
+	}
+	for _, levels := range []int{1, 0, 2} {
+		n := must[int](t)(s.Reserve(ctx, "TNMT", 2026, "a"))
+		p := proposal(fmt.Sprintf("TNMT-2026-%03d", n), "a", t0)
+		p.Escalation = levels
+		commit(t, s, step(p, bot.Submit, bot.Submitted, t0.Add(time.Duration(n)*time.Minute)))
+	}
+	// As an earlier version left it: no escalation index, no layout.
+	rdb := s.Client()
+	for _, k := range []string{storage.EscalatedKey(s, "TNMT", bot.Submitted), storage.LayoutKey(s)} {
+		if err := rdb.Del(ctx, k).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	above := map[string]int{"TNMT": 1}
+	diff(t, "before the upgrade", nil, must[[]string](t)(s.InCharge(ctx, nil, above, bot.Submitted)))
+	if n := must[int](t)(s.Upgrade(ctx)); n != 2 {
+		t.Fatalf("upgrade indexed %d, want the 2 escalated", n)
+	}
+	diff(t, "after the upgrade", []string{"TNMT-2026-001", "TNMT-2026-003"}, must[[]string](t)(s.InCharge(ctx, nil, above, bot.Submitted)))
+	if n := must[int](t)(s.Upgrade(ctx)); n != 0 {
+		t.Fatalf("a second upgrade indexed %d", n)
+	}
 }
 
 func testByStatus(t *testing.T, s *storage.Store, _ *testClock) {

@@ -118,6 +118,24 @@ func (e *env) open() (*app, error) {
 	return &app{org: o, store: st, engine: eng, close: closeAll}, nil
 }
 
+// openToWrite is open for the commands that write (console, serve, jobs):
+// it first brings data of an earlier version to the current layout, once.
+func (e *env) openToWrite() (*app, error) {
+	a, err := e.open()
+	if err != nil {
+		return nil, err
+	}
+	n, err := a.store.Upgrade(e.ctx)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if n > 0 {
+		e.log.Info("store: upgraded to the current layout", "escalated proposals indexed", n)
+	}
+	return a, nil
+}
+
 // redacted hides a password in a Redis URL.
 func redacted(s string) string {
 	u, err := url.Parse(s)

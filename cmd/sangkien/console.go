@@ -21,7 +21,7 @@ func (e *env) console(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	a, err := e.open()
+	a, err := e.openToWrite()
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (e *env) jobs(args []string) error {
 	if !slices.Contains(org.JobNames, name) {
 		return fmt.Errorf("%w: no job %q (one of %s)", errUsage, name, strings.Join(org.JobNames, ", "))
 	}
-	a, err := e.open()
+	a, err := e.openToWrite()
 	if err != nil {
 		return err
 	}

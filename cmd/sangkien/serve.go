@@ -46,7 +46,7 @@ var runnerFactories []func(e *env, a *app) (*runner, error)
 // first, then the schedules, then the outbox drain (up to 10 seconds), then
 // the store.
 func (e *env) serve() error {
-	a, err := e.open()
+	a, err := e.openToWrite()
 	if err != nil {
 		return err
 	}
