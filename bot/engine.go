@@ -188,10 +188,11 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 			return outcome, nil
 		}
 	}
-	// Drop the claim so that a redelivery is handled, unless a commit
-	// completed it: the step is stored, and handling it again would do it
-	// twice.
-	if c.dedupe != "" && c.saved == nil {
+	// Drop the claim so that a redelivery is handled. Release drops only
+	// the claim this handling took: one that a commit's session write
+	// completed stays (the step is stored; handling it again would do it
+	// twice).
+	if c.dedupe != "" {
 		if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe, c.claim); rerr != nil {
 			e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
 		}
@@ -306,24 +307,10 @@ func (c *call) errText(err error) string {
 	return c.l.T(de.Key, kv...)
 }
 
-// notice builds a message to others, rendered in every language: Text in
-// the org's language and the rest in Alt, for the deliverer to pick by each
-// recipient's choice.
+// notice builds a message to others in every language (Engine.render):
+// the deliverer picks by each recipient's choice.
 func (c *call) notice(to []string, render func(l loc) Body) Message {
-	m := Message{ID: NewMessageID(), To: to}
-	def := c.e.org.Language
-	for _, lang := range Languages {
-		b := render(c.e.cat.loc(lang, c.e.org.Location))
-		if lang == def {
-			m.Text, m.Buttons = b.Text, b.Buttons
-			continue
-		}
-		if m.Alt == nil {
-			m.Alt = map[string]Body{}
-		}
-		m.Alt[lang] = b
-	}
-	return m
+	return c.e.render(to, "", render)
 }
 
 func refuse(key string, kv ...any) error {

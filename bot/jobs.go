@@ -185,24 +185,6 @@ func (j *jobRun) key(recipient, item string) string {
 	return j.name + "/" + recipient + "/" + item + "/" + j.rep.Period
 }
 
-// render builds a message in every language: Text in the org's language
-// and the others in Alt, for the deliverer to pick by the recipient's.
-func (e *Engine) render(to []string, key string, f func(l loc) Body) Message {
-	m := Message{ID: NewMessageID(), To: to, Key: key}
-	for _, lang := range Languages {
-		b := f(e.cat.loc(lang, e.org.Location))
-		if lang == e.org.Language || (e.org.Language == "" && lang == Languages[0]) {
-			m.Text, m.Buttons = b.Text, b.Buttons
-			continue
-		}
-		if m.Alt == nil {
-			m.Alt = map[string]Body{}
-		}
-		m.Alt[lang] = b
-	}
-	return m
-}
-
 // load reads the records of ids, skipping missing ones.
 func (j *jobRun) load(ids []string) ([]*Proposal, error) {
 	ps, err := j.e.store.Proposals(j.ctx, ids)

@@ -41,9 +41,10 @@ type Store interface {
 	// ByStatus lists the ids of unit code's proposals in the given statuses,
 	// oldest in that status first.
 	ByStatus(ctx context.Context, code string, statuses ...Status) ([]string, error)
-	// InCharge lists, in one round trip, the ids in statuses of the units
-	// own and of the units below whose items are escalated at least
-	// below[code] levels (from the escalation indexes the commits keep).
+	// InCharge lists, in one round trip and in no promised order, the ids
+	// in statuses of the units own and of the units below whose items are
+	// escalated at least below[code] levels (from the escalation indexes
+	// the commits keep).
 	InCharge(ctx context.Context, own []string, below map[string]int, statuses ...Status) ([]string, error)
 	// ByProposer lists the ids of a person's proposals, oldest first.
 	ByProposer(ctx context.Context, person string) ([]string, error)

@@ -488,39 +488,32 @@ func (s *Store) ByStatus(ctx context.Context, code string, statuses ...bot.Statu
 	return ids, nil
 }
 
-// InCharge lists the ids in statuses of the units own, oldest in their
-// status first, then those of the units below that are escalated at least
-// below[code] levels. Round trips: 1 (a pipeline of ZRANGE WITHSCORES per
-// own unit and status, and ZRANGE BYSCORE per unit below and status: only
-// escalated items are read from below, never a unit's whole status set).
+// InCharge lists the ids in statuses of the units own, and of the units
+// below those escalated at least below[code] levels, each once, in no
+// promised order (the caller sorts the records it reads). Round trips: 1 (a
+// pipeline of ZRANGE per own unit and status, and ZRANGE BYSCORE per unit
+// below and status: only escalated items are read from below, never a
+// unit's whole status set).
 func (s *Store) InCharge(ctx context.Context, own []string, below map[string]int, statuses ...bot.Status) ([]string, error) {
 	pipe := s.rdb.Pipeline()
-	var mine []*redis.ZSliceCmd
+	var cmds []*redis.StringSliceCmd
 	for _, code := range own {
 		for _, st := range statuses {
-			mine = append(mine, pipe.ZRangeWithScores(ctx, s.keys.status(code, st), 0, -1))
+			cmds = append(cmds, pipe.ZRange(ctx, s.keys.status(code, st), 0, -1))
 		}
 	}
-	codes := slices.Sorted(maps.Keys(below))
-	var up []*redis.StringSliceCmd
-	for _, code := range codes {
+	for _, code := range slices.Sorted(maps.Keys(below)) {
 		for _, st := range statuses {
-			up = append(up, pipe.ZRangeByScore(ctx, s.keys.escalated(code, st), &redis.ZRangeBy{Min: strconv.Itoa(below[code]), Max: "+inf"}))
+			cmds = append(cmds, pipe.ZRangeByScore(ctx, s.keys.escalated(code, st), &redis.ZRangeBy{Min: strconv.Itoa(below[code]), Max: "+inf"}))
 		}
 	}
-	if pipe.Len() == 0 {
+	if len(cmds) == 0 {
 		return nil, nil
 	}
 	_, _ = pipe.Exec(ctx)
-	ids, err := mergeByScore(mine)
-	if err != nil {
-		return nil, fmt.Errorf("proposals in charge: %w", err)
-	}
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		seen[id] = true
-	}
-	for _, c := range up {
+	var ids []string
+	seen := map[string]bool{}
+	for _, c := range cmds {
 		l, err := c.Result()
 		if err != nil {
 			return nil, fmt.Errorf("proposals in charge: %w", err)
