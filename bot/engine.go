@@ -175,9 +175,7 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 			// Nothing written, nothing to complete the claim with: drop it,
 			// so that a redelivery waiting for it goes on (to do nothing).
 			err = nil
-			if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe, c.claim); rerr != nil {
-				e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
-			}
+			c.release()
 		default:
 			err = nil
 		}
@@ -193,11 +191,19 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 	// completed stays (the step is stored; handling it again would do it
 	// twice).
 	if c.dedupe != "" {
-		if rerr := e.store.Release(context.WithoutCancel(ctx), c.person, c.dedupe, c.claim); rerr != nil {
-			e.log.Warn("release dedupe claim", "update", c.dedupe, "err", rerr)
-		}
+		c.release()
 	}
 	return OutcomeError, fmt.Errorf("handle %s: %w", c.dedupe, err)
+}
+
+// release drops the claim this handling took, within ReleaseTimeout even
+// when the handling's own context has ended.
+func (c *call) release() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), ReleaseTimeout)
+	defer cancel()
+	if err := c.e.store.Release(ctx, c.person, c.dedupe, c.claim); err != nil {
+		c.e.log.Warn("release dedupe claim", "update", c.dedupe, "err", err)
+	}
 }
 
 // HandleTimeout bounds the handling of one update, from its claim to the
@@ -208,13 +214,29 @@ const HandleTimeout = 15 * time.Second
 // asks again.
 const claimPoll = 250 * time.Millisecond
 
+// ClaimWait is how long Handle waits, at most, for another handler's claim
+// on the same update to complete or run out before it handles the update
+// itself (then with its full HandleTimeout) or drops it as a duplicate.
+const ClaimWait = ClaimHold + time.Second + claimPoll
+
+// ReleaseTimeout bounds the release of a claim after a handling failed, so
+// that a hung store cannot hold the caller past HandleBudget.
+const ReleaseTimeout = 5 * time.Second
+
+// HandleBudget is how long Handle may take at most: a wait for a claim,
+// the handling itself, and the release of the claim when it failed. An
+// adapter that bounds a handling must give it at least this much (and
+// then some time of its own to tell the user Unavailable), or it cuts the
+// engine's own budget short. See docs/RELIABILITY.md.
+const HandleBudget = ClaimWait + HandleTimeout + ReleaseTimeout
+
 // load claims req's update and reads what handling it needs, and returns
 // the context the handling runs in (bounded by HandleTimeout from the
 // claim). When another handler holds the claim, load waits until that
 // handling completes (the update is then a duplicate) or the claim runs
 // out (its handler died: this one handles the update), at most ClaimHold.
 func (e *Engine) load(ctx context.Context, req LoadRequest) (*Loaded, context.Context, context.CancelFunc, error) {
-	give := time.Now().Add(ClaimHold + time.Second)
+	give := time.Now().Add(ClaimWait - claimPoll)
 	for {
 		hctx, cancel := context.WithTimeout(ctx, HandleTimeout)
 		ld, err := e.store.Load(hctx, req)

@@ -40,13 +40,18 @@ func (k keyspace) week(code, week string) string {
 
 // ClaimRun claims the firing of job at firing for token, for lease; it
 // reports false when another run holds the claim or finished that firing.
-// Round trips: 1 (SET NX PX).
+// A claim that finds token already there is token's: the same command run
+// twice (go-redis sends it again after a read timeout). Round trips: 1
+// (SET NX GET PX).
 func (s *Store) ClaimRun(ctx context.Context, job string, firing time.Time, token string, lease time.Duration) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.keys.run(job, firing), token, lease).Result()
-	if err != nil {
+	prev, err := s.rdb.Do(ctx, "SET", s.keys.run(job, firing), token, "NX", "GET", "PX", lease.Milliseconds()).Text()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return true, nil
+	case err != nil:
 		return false, fmt.Errorf("claim %s at %s: %w", job, firing.Format(time.RFC3339), err)
 	}
-	return ok, nil
+	return prev == token, nil
 }
 
 // finishRunScript ends a claim made with a token: done marks the firing

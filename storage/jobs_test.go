@@ -39,6 +39,8 @@ func runJobSuite(t *testing.T, newStore newStoreFunc) {
 	}{
 		{"a firing is claimed once, until released or for good when done", testRunClaim},
 		{"of concurrent claims on one firing exactly one wins", testRunClaimRace},
+		{"a firing claim sent twice is still its run's", testRunClaimSentTwice},
+		{"a lease acquired or renewed twice stays its owner's", testLeaseSentTwice},
 		{"enqueue new reports only the messages not enqueued before", testEnqueueNew},
 		{"counts by status, changed since, and weekly counts", testUnitCounts},
 	}

@@ -116,27 +116,32 @@ func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, err
 		_, _ = pipe.Exec(ctx) // errors are read per command below
 	}
 
-	out, err := s.loaded(req, claim, sess, gets)
+	out, err := s.loaded(req, claim, token, sess, gets)
 	if err == nil && claim != nil && !out.Duplicate {
 		out.Claim = token
 	}
 	if err != nil {
-		if claim != nil && errors.Is(claim.Err(), redis.Nil) { // claimed by this call
-			_ = s.Release(context.WithoutCancel(ctx), req.Person, req.Dedupe, token)
+		if claim != nil { // perhaps claimed by this call, even when its reply was lost: Release checks the token
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bot.ReleaseTimeout)
+			_ = s.Release(rctx, req.Person, req.Dedupe, token)
+			cancel()
 		}
 		return nil, fmt.Errorf("load %s: %w", req.Person, err)
 	}
 	return out, nil
 }
 
-func (s *Store) loaded(req bot.LoadRequest, claim *redis.Cmd, sess *redis.MapStringStringCmd, gets []*redis.StringCmd) (*bot.Loaded, error) {
+func (s *Store) loaded(req bot.LoadRequest, claim *redis.Cmd, token string, sess *redis.MapStringStringCmd, gets []*redis.StringCmd) (*bot.Loaded, error) {
 	out := &bot.Loaded{Session: &bot.Session{Person: req.Person}}
 	if claim != nil {
 		// SET NX GET answers the value before: none when this call claimed,
-		// "1" when handled, another Load's token while in hand.
+		// "1" when handled, another Load's token while in hand, and this
+		// call's own token when the command ran twice (go-redis sends it
+		// again after a read timeout, and Redis, hung rather than dead, may
+		// run both): the claim is then this call's all the same.
 		prev, err := claim.Text()
 		switch {
-		case errors.Is(err, redis.Nil):
+		case errors.Is(err, redis.Nil), err == nil && prev == token:
 		case err != nil:
 			return nil, fmt.Errorf("claim %s: %w", req.Dedupe, err)
 		default:

@@ -52,6 +52,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		run  func(t *testing.T, s *storage.Store, clock *testClock)
 	}{
 		{"load claims an update: in hand, completed by the session write, released", testLoadClaim},
+		{"a claim sent twice (a retry after a lost reply) is still the handler's", testLoadClaimSentTwice},
 		{"load of nothing stored gives a new session and nil records", testLoadEmpty},
 		{"session round trip", testSessionRoundTrip},
 		{"save session enqueues its messages in the person's shard", testSessionMessages},

@@ -12,8 +12,10 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// handleTimeout bounds the handling of one update.
-const handleTimeout = 30 * time.Second
+// handleTimeout bounds the handling of one update.: the engine's whole budget
+// (bot.HandleBudget: a wait for a claim, the handling, a release), then
+// time to tell the user bot.Engine.Unavailable when it failed.
+const handleTimeout = bot.HandleBudget + 10*time.Second
 
 // handle answers a callback query at once, then hands the update to the
 // engine; when the engine cannot reach the store, it tells the user so

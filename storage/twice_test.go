@@ -1,0 +1,108 @@
+package storage_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/storage"
+)
+
+// sentTwice is what go-redis does on a Redis that hangs rather than dies:
+// a command whose reply did not come within the read timeout is sent
+// again, and once Redis goes on it runs both. The hook runs every command
+// of a context made by twice against the real server two times in a row;
+// the caller sees the second reply.
+type sentTwice struct{}
+
+type twiceKey struct{}
+
+func (sentTwice) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (sentTwice) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if ctx.Value(twiceKey{}) != nil {
+			_ = next(ctx, cmd) // its reply is "lost"
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (sentTwice) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if ctx.Value(twiceKey{}) != nil {
+			_ = next(ctx, cmds)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// hooked holds the clients sentTwice was added to: a test's store may
+// share its client with others, and a hook cannot be taken off.
+var hooked sync.Map
+
+// twice returns a context whose commands on s reach Redis twice each.
+func twice(s *storage.Store) context.Context {
+	if _, done := hooked.LoadOrStore(s.Client(), true); !done {
+		s.Client().AddHook(sentTwice{})
+	}
+	return context.WithValue(ctx, twiceKey{}, true)
+}
+
+func testLoadClaimSentTwice(t *testing.T, s *storage.Store, _ *testClock) {
+	l := must[*bot.Loaded](t)(s.Load(twice(s), bot.LoadRequest{Dedupe: "telegram:7", Person: "a"}))
+	if l.Duplicate || l.InHand || l.Claim == "" {
+		t.Fatalf("a claim sent twice: duplicate %v, in hand %v, claim %q; want the claim", l.Duplicate, l.InHand, l.Claim)
+	}
+	again := must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: "telegram:7", Person: "a"}))
+	if !again.Duplicate || !again.InHand {
+		t.Errorf("a redelivery while in hand: duplicate %v, in hand %v", again.Duplicate, again.InHand)
+	}
+	if err := s.SaveSession(twice(s), &bot.Session{Person: "a", Lang: "en", Update: "telegram:7"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: "telegram:7", Person: "a"}))
+	if !done.Duplicate || done.InHand {
+		t.Errorf("a redelivery once completed: duplicate %v, in hand %v", done.Duplicate, done.InHand)
+	}
+	// A release sent twice drops the claim once; the second run finds
+	// nothing of its own to drop.
+	l = must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: "telegram:8", Person: "a"}))
+	if err := s.Release(twice(s), "a", "telegram:8", l.Claim); err != nil {
+		t.Fatal(err)
+	}
+	if l := must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Dedupe: "telegram:8", Person: "a"})); l.Duplicate {
+		t.Error("a redelivery after a release sent twice is a duplicate")
+	}
+}
+
+func testRunClaimSentTwice(t *testing.T, s *storage.Store, _ *testClock) {
+	if !must[bool](t)(s.ClaimRun(twice(s), "supervision", t0, "a", time.Minute)) {
+		t.Fatal("a firing claim sent twice is refused to its own run")
+	}
+	if must[bool](t)(s.ClaimRun(twice(s), "supervision", t0, "b", time.Minute)) {
+		t.Error("another run's claim sent twice is granted")
+	}
+	if err := s.FinishRun(twice(s), "supervision", t0, "a", true); err != nil {
+		t.Fatal(err)
+	}
+	if must[bool](t)(s.ClaimRun(ctx, "supervision", t0, "c", time.Minute)) {
+		t.Error("a finished firing claimed again")
+	}
+}
+
+func testLeaseSentTwice(t *testing.T, s *storage.Store, _ *testClock) {
+	if !must[bool](t)(s.AcquireLease(twice(s), "poll", "a", time.Minute)) {
+		t.Fatal("a lease acquired twice is refused to its own owner")
+	}
+	if !must[bool](t)(s.RenewLease(twice(s), "poll", "a", time.Minute)) {
+		t.Error("a lease renewed twice is lost")
+	}
+	if must[bool](t)(s.AcquireLease(twice(s), "poll", "b", time.Minute)) {
+		t.Error("another owner took a held lease")
+	}
+}
