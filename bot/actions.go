@@ -333,13 +333,13 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 // notices it causes, atomically, and wakes the deliverer.
 func (c *call) commit(from Status, np *Proposal, ev Event, notices []Message) error {
 	msgs := append(slices.Clip(c.out), notices...)
-	// The session (its dialog over) rides in the same round trip: should the
-	// commit fail, the error is answered and the session saved again anyway.
-	sess := *c.s
-	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: from, Messages: msgs, Due: c.e.dueOf(np), Session: &sess}); err != nil {
+	// The session rides in the same round trip, its new dialog pending on
+	// the commit (piggyback, engine.go).
+	sess := c.piggyback(np)
+	if err := c.e.store.Commit(c.ctx, &Commit{Proposal: np, Event: ev, From: from, Messages: msgs, Due: c.e.dueOf(np), Session: sess}); err != nil {
 		return err
 	}
-	c.saved = &sess
+	c.committed(sess)
 	c.out = nil
 	c.loaded[np.ID] = np
 	c.e.wake()

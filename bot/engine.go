@@ -106,6 +106,7 @@ type call struct {
 	dedupe string
 	claim  string   // the store's claim on the update
 	saved  *Session // the session as a Commit saved it
+	base   *Dialog  // the dialog as of the last state known stored
 }
 
 // Handle processes one inbound update. It returns an error only when the
@@ -138,20 +139,18 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 	c.s = ld.Session
 	c.s.Person = c.person
 	c.s.Update = c.dedupe
-	if d := c.s.Dialog; d != nil { // empty maps do not survive the store
-		if d.Fields == nil {
-			d.Fields = Fields{}
-		}
-		if d.Data == nil {
-			d.Data = map[string]string{}
-		}
-	}
+	fillDialog(c.s.Dialog)
 	for _, p := range ld.Proposals {
 		if p != nil {
 			c.loaded[p.ID] = p
 		}
 	}
 	before, _ := json.Marshal(c.s)
+	if err := c.settle(); err != nil {
+		c.release()
+		return OutcomeError, fmt.Errorf("handle %s: %w", c.dedupe, err)
+	}
+	c.base = cloneDialog(c.s.Dialog)
 	if !in.Group && c.s.Last != in.Chat {
 		c.s.Last = in.Chat
 	}
@@ -204,6 +203,105 @@ func (c *call) release() {
 	if err := c.e.store.Release(ctx, c.person, c.dedupe, c.claim); err != nil {
 		c.e.log.Warn("release dedupe claim", "update", c.dedupe, "err", err)
 	}
+}
+
+// fillDialog gives d the empty maps that do not survive the store.
+func fillDialog(d *Dialog) {
+	if d == nil {
+		return
+	}
+	if d.Fields == nil {
+		d.Fields = Fields{}
+	}
+	if d.Data == nil {
+		d.Data = map[string]string{}
+	}
+}
+
+// cloneDialog is a deep copy of d.
+func cloneDialog(d *Dialog) *Dialog {
+	if d == nil {
+		return nil
+	}
+	var out Dialog
+	b, _ := json.Marshal(d)
+	_ = json.Unmarshal(b, &out)
+	fillDialog(&out)
+	return &out
+}
+
+// piggyback is the session a Commit of np saves beside it (Commit.Session).
+// That write is made whatever the commit's outcome (on a cluster, another
+// node runs it), so it keeps the dialog as last known stored and names the
+// dialog this handling has reached as pending on np's step: a commit that
+// fails leaves the form filled; one that is stored, the dialog moved on
+// (settle). Issue 11 bug 3; docs/RELIABILITY.md.
+func (c *call) piggyback(np *Proposal) *Session {
+	sess := *c.s
+	sess.Pending = nil
+	a, _ := json.Marshal(c.base)
+	b, _ := json.Marshal(c.s.Dialog)
+	if string(a) != string(b) {
+		sess.Dialog = cloneDialog(c.base)
+		sess.Pending = &Pending{ID: np.ID, Version: np.Version, Head: np.Head, Dialog: cloneDialog(c.s.Dialog)}
+	}
+	return &sess
+}
+
+// committed notes that the Commit that saved sess is stored: its dialog is
+// the base of the next one.
+func (c *call) committed(sess *Session) {
+	c.saved = sess
+	c.base = cloneDialog(c.s.Dialog)
+}
+
+// settle resolves a pending commit the session names (piggyback): when
+// that step is stored, the session takes the dialog it reached, else it
+// keeps the one it has. Round trips: none without a pending commit; else
+// 1, or 2 when the proposal moved on since.
+func (c *call) settle() error {
+	p := c.s.Pending
+	if p == nil {
+		return nil
+	}
+	stored, err := c.e.stepStored(c.ctx, p, c.loaded[p.ID])
+	if err != nil {
+		return err
+	}
+	if stored {
+		c.s.Dialog = p.Dialog
+		fillDialog(c.s.Dialog)
+	}
+	c.s.Pending = nil
+	return nil
+}
+
+// stepStored tells whether the step p names is in the proposal's history;
+// rec is the record when already read.
+func (e *Engine) stepStored(ctx context.Context, p *Pending, rec *Proposal) (bool, error) {
+	if rec == nil {
+		recs, err := e.store.Proposals(ctx, []string{p.ID})
+		if err != nil {
+			return false, fmt.Errorf("settle pending commit: %w", err)
+		}
+		rec = recs[0]
+	}
+	switch {
+	case rec == nil || rec.Version < p.Version:
+		return false, nil
+	case rec.Version == p.Version:
+		return rec.Head == p.Head, nil
+	}
+	evs, err := e.store.Events(ctx, p.ID)
+	if err != nil {
+		return false, fmt.Errorf("settle pending commit: %w", err)
+	}
+	for _, ev := range evs {
+		if ev.Seq == p.Version {
+			return ev.Hash == p.Head, nil
+		}
+	}
+	return false, nil
 }
 
 // HandleTimeout bounds the handling of one update, from its claim to the

@@ -91,7 +91,8 @@ type Commit struct {
 	Due map[string]time.Time
 	// Session, when set, is saved in the same round trip (as SaveSession
 	// with no messages) — its own atomic write, made whatever the outcome
-	// of the commit, so it must hold nothing that depends on it.
+	// of the commit, so it must hold nothing that depends on it: what
+	// does (the dialog once the step is stored) goes in Session.Pending.
 	Session *Session
 }
 
@@ -111,9 +112,23 @@ type Session struct {
 	Unit   string  `json:"unit,omitempty"` // unit joined with /join
 	Last   string  `json:"last,omitempty"` // last address written from
 	Dialog *Dialog `json:"dialog,omitempty"`
+	// Pending, when set, is a commit written beside this session but not
+	// with it (Commit.Session): Dialog is the dialog should that commit
+	// have failed, Pending.Dialog the one once it is stored. The next
+	// handling settles it (docs/RELIABILITY.md).
+	Pending *Pending `json:"pending,omitempty"`
 	// Update is the inbound update (its dedupe key) whose handling the
 	// write of this session completes; it is not stored.
 	Update string `json:"-"`
+}
+
+// Pending names a commit (the proposal's version and head after it) and
+// the dialog the session has once that commit is stored.
+type Pending struct {
+	ID      string  `json:"id"`
+	Version int     `json:"version"`
+	Head    string  `json:"head"`
+	Dialog  *Dialog `json:"dialog,omitempty"`
 }
 
 // Dialog is a conversation in progress: a form, or a question waiting for

@@ -110,21 +110,21 @@ return 1
 // KEYS[1] session hash
 // KEYS[2] outbox due zset
 // KEYS[3] outbox message hash
-// KEYS[4] (when ARGV[8] is set) the claim on the update this write completes
+// KEYS[4] (when ARGV[9] is set) the claim on the update this write completes
 // KEYS[4 or 5 ..] Message.Key markers
 //
 // ARGV[1] now, unix ms (when the messages are due)
 // ARGV[2] when markers expire, unix ms
-// ARGV[3 .. 6] fields lang, unit, last, dialog; "" deletes the field
-// ARGV[7] number of messages
-// ARGV[8] the claim's value once complete, or "" when there is no claim
-// ARGV[9] when the completed claim expires, unix ms (wall clock)
-// ARGV[10 ..] messages, three arguments each (see enqueueLua)
+// ARGV[3 .. 7] fields lang, unit, last, dialog, pending; "" deletes the field
+// ARGV[8] number of messages
+// ARGV[9] the claim's value once complete, or "" when there is no claim
+// ARGV[10] when the completed claim expires, unix ms (wall clock)
+// ARGV[11 ..] messages, three arguments each (see enqueueLua)
 var sessionScript = redis.NewScript(enqueueLua + `
-if ARGV[8] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[8], 'PXAT', ARGV[9])
+if ARGV[9] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[9], 'PXAT', ARGV[10])
 end
-local fields = {'lang', 'unit', 'last', 'dialog'}
+local fields = {'lang', 'unit', 'last', 'dialog', 'pending'}
 for i, f in ipairs(fields) do
   local v = ARGV[2 + i]
   if v == '' then
@@ -133,7 +133,7 @@ for i, f in ipairs(fields) do
     redis.call('HSET', KEYS[1], f, v)
   end
 end
-enqueue(KEYS[2], KEYS[3], ARGV[1], ARGV[2], 10, tonumber(ARGV[7]))
+enqueue(KEYS[2], KEYS[3], ARGV[1], ARGV[2], 11, tonumber(ARGV[8]))
 return 1
 `)
 

@@ -198,6 +198,9 @@ const (
 	fieldUnit   = "unit"
 	fieldLast   = "last"
 	fieldDialog = "dialog"
+	// fieldPending is the commit a session write made beside it (in the
+	// same round trip, not the same atomic write): bot.Session.Pending.
+	fieldPending = "pending"
 )
 
 func decodeSession(s *bot.Session, h map[string]string) error {
@@ -208,7 +211,22 @@ func decodeSession(s *bot.Session, h map[string]string) error {
 			return fmt.Errorf("decode dialog of %s: %w", s.Person, err)
 		}
 	}
+	if p := h[fieldPending]; p != "" {
+		s.Pending = new(bot.Pending)
+		if err := json.Unmarshal([]byte(p), s.Pending); err != nil {
+			return fmt.Errorf("decode pending commit of %s: %w", s.Person, err)
+		}
+	}
 	return nil
+}
+
+// jsonOrEmpty is v in JSON, or "" when v is nil.
+func jsonOrEmpty[T any](v *T) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // SaveSession writes the session and enqueues msgs in the person's shard,
@@ -231,22 +249,22 @@ func (s *Store) sessionCall(sess *bot.Session, msgs []bot.Message) (scriptCall, 
 	if sess == nil || sess.Person == "" {
 		return scriptCall{}, fmt.Errorf("save session: no person")
 	}
-	dialog := ""
-	if sess.Dialog != nil {
-		b, err := json.Marshal(sess.Dialog)
-		if err != nil {
-			return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)
-		}
-		dialog = string(b)
+	dialog, err := jsonOrEmpty(sess.Dialog)
+	if err != nil {
+		return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)
+	}
+	pending, err := jsonOrEmpty(sess.Pending)
+	if err != nil {
+		return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)
 	}
 	shard := shardOf(sess.Person)
 	keys := []string{s.keys.session(sess.Person), s.keys.outboxDue(shard), s.keys.outboxMsg(shard)}
-	args := []any{s.clock.Now().UnixMilli(), markerExpiry(), sess.Lang, sess.Unit, sess.Last, dialog, len(msgs), "", 0}
+	args := []any{s.clock.Now().UnixMilli(), markerExpiry(), sess.Lang, sess.Unit, sess.Last, dialog, pending, len(msgs), "", 0}
 	if sess.Update != "" {
 		keys = append(keys, s.keys.seen(sess.Person, sess.Update))
-		args[7], args[8] = claimDone, time.Now().Add(claimTTL).UnixMilli()
+		args[8], args[9] = claimDone, time.Now().Add(claimTTL).UnixMilli()
 	}
-	keys, args, err := s.appendMessages(keys, args, shard, msgs)
+	keys, args, err = s.appendMessages(keys, args, shard, msgs)
 	if err != nil {
 		return scriptCall{}, fmt.Errorf("save session of %s: %w", sess.Person, err)
 	}
@@ -364,7 +382,8 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 		ok, err = commitScript.Run(ctx, s.rdb, keys, args...).Int()
 	} else {
 		// The session goes in the same round trip; it is its own atomic
-		// write, in the person's shard, made whatever the commit's outcome.
+		// write, in the person's shard, made whatever the commit's outcome
+		// (so it names the commit as pending: bot.Session.Pending).
 		sc, serr := s.sessionCall(c.Session, nil)
 		if serr != nil {
 			return serr

@@ -244,6 +244,7 @@ func testSessionRoundTrip(t *testing.T, s *storage.Store, _ *testClock) {
 			Kind: "propose", Step: bot.FieldProblem, Fields: bot.Fields{bot.FieldTitle: "Đồng hồ nước"},
 			Target: "TNMT-2026-001", Data: map[string]string{"a": "b"}, Ref: "telegram:100/55", Edit: true,
 		},
+		Pending: &bot.Pending{ID: "TNMT-2026-002", Version: 3, Head: "abc", Dialog: &bot.Dialog{Kind: "question", Step: "reason"}},
 	}
 	tests := []struct {
 		name     string
