@@ -47,14 +47,21 @@ func send(t *testing.T, conn net.Conn, args ...string) {
 	}
 }
 
-func TestHangHoldsCommandsAndRunsThemOnResume(t *testing.T) {
+// startDialed is start with a raw connection through the proxy.
+func startDialed(t *testing.T) (*faultproxy.Proxy, *redis.Client, net.Conn) {
+	t.Helper()
 	p, direct := start(t)
-	ctx := context.Background()
 	conn, err := net.Dial("tcp", p.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return p, direct, conn
+}
+
+func TestHangHoldsCommandsAndRunsThemOnResume(t *testing.T) {
+	p, direct, conn := startDialed(t)
+	ctx := context.Background()
 	p.Hang()
 	send(t, conn, "INCR", "k")
 	if n, _ := direct.Get(ctx, "k").Int(); n != 0 {
@@ -71,13 +78,8 @@ func TestHangHoldsCommandsAndRunsThemOnResume(t *testing.T) {
 }
 
 func TestCutDropsTheConnectionInTheMiddleOfACommand(t *testing.T) {
-	p, direct := start(t)
+	p, direct, conn := startDialed(t)
 	ctx := context.Background()
-	conn, err := net.Dial("tcp", p.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	send(t, conn, "PING")
 	r := bufio.NewReader(conn)
 	if line, err := r.ReadString('\n'); err != nil || line != "+PONG\r\n" {
