@@ -18,7 +18,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/adapters/telegram/telegramtest"
+	"github.com/sangkien/sangkien/internal/faultproxy"
 	"github.com/sangkien/sangkien/internal/redistest"
+	"github.com/sangkien/sangkien/internal/redisurl"
 )
 
 // The crash and Redis-fault tests run the real binary as a separate
@@ -26,8 +28,9 @@ import (
 // redis-server of their own, and kill one or the other with SIGKILL.
 //
 // Profiles: the short one (default; skipped with -short) files a few
-// dozen proposals and kills serve 3 times; SANGKIEN_CRASH_LONG=1 files
-// hundreds and kills serve 10 times (a few minutes). See docs/RELIABILITY.md.
+// dozen proposals and kills serve 3 times (the fault test hangs Redis
+// once); SANGKIEN_CRASH_LONG=1 files hundreds, kills serve 20 times and
+// hangs Redis 5 times meanwhile (several minutes). See docs/RELIABILITY.md.
 
 // crashProfile sizes the load.
 type crashProfile struct {
@@ -35,13 +38,14 @@ type crashProfile struct {
 	kills                                   int
 	killEvery                               time.Duration // kills come at random within [1s, 1s+killEvery]
 	outage                                  time.Duration // Redis stop in the fault test
+	hangs                                   int           // Redis hangs (faultproxy) in the crash and fault tests
 }
 
 func profile() (crashProfile, string) {
 	if os.Getenv("SANGKIEN_CRASH_LONG") != "" {
-		return crashProfile{units: 20, cadresPerUnit: 5, proposalsPerCadre: 3, kills: 10, killEvery: 20 * time.Second, outage: 10 * time.Second}, "long"
+		return crashProfile{units: 20, cadresPerUnit: 5, proposalsPerCadre: 3, kills: 20, killEvery: 20 * time.Second, outage: 10 * time.Second, hangs: 5}, "long"
 	}
-	return crashProfile{units: 12, cadresPerUnit: 2, proposalsPerCadre: 1, kills: 3, killEvery: 4 * time.Second, outage: 10 * time.Second}, "short"
+	return crashProfile{units: 12, cadresPerUnit: 2, proposalsPerCadre: 1, kills: 3, killEvery: 4 * time.Second, outage: 10 * time.Second, hangs: 1}, "short"
 }
 
 // buildSangkien builds the binary under test into a temporary directory.
@@ -96,18 +100,18 @@ type serveProc struct {
 	bin  string
 	env  []string
 	logs string
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
 }
 
 func newServeProc(t *testing.T, bin, redisURL, orgPath, api string) *serveProc {
-	opt, err := redis.ParseURL(redisURL)
+	rdb, _, err := redisurl.Open(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProc{t: t, bin: bin, logs: filepath.Join(t.TempDir(), "serve.log"), rdb: redis.NewClient(opt),
+	p := &serveProc{t: t, bin: bin, logs: filepath.Join(t.TempDir(), "serve.log"), rdb: rdb,
 		env: []string{
 			"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 			"SANGKIEN_REDIS_URL=" + redisURL, "SANGKIEN_ORG=" + orgPath,
@@ -586,15 +590,34 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 	}
 	prof, name := profile()
 	rs := redistest.StartServer(t)
+	url := rs.URL
+	var proxy *faultproxy.Proxy
+	if name == "long" { // Redis hangs too, behind the fault proxy
+		opt, err := redis.ParseURL(rs.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if proxy, err = faultproxy.Start(opt.Addr); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { proxy.Close() })
+		url = "redis://" + proxy.Addr() + "/0"
+	}
 	srv := telegramtest.New(t)
 	bin := buildSangkien(t)
 	orgPath := loadOrg(t, prof, "en")
-	sp := newServeProc(t, bin, rs.URL, orgPath, srv.API())
+	sp := newServeProc(t, bin, url, orgPath, srv.API())
 	began := time.Now()
 	sp.start()
 
 	d := &driver{t: t, srv: srv, wait: 35 * time.Second}
 	chats, loadDone := d.load(prof)
+	faults := make(chan faultCounts, 1)
+	if proxy != nil {
+		go func() { faults <- inject(proxy, prof.hangs, loadDone) }()
+	} else {
+		faults <- faultCounts{}
+	}
 
 	// Kill serve at random moments while the load runs, restarting it each time.
 	kills := 0
@@ -612,6 +635,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 	}
 	<-loadDone
 	loadTime := time.Since(began)
+	f := <-faults
 
 	// Everything still queued is delivered by the last serve.
 	got, _, acked, actions := wrapUp(t, sp, srv, chats)
@@ -621,8 +645,11 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 		t.Errorf("%d duplicate messages after %d kills; at most %d can be in flight", dups, kills, 4*kills)
 	}
 	delivered := len(srv.Calls("sendMessage")) + len(srv.Calls("editMessageText"))
-	t.Logf("crash %s profile: %d proposals in export, %d acknowledged actions on %d proposals all in export; %d SIGKILLs survived; %d updates sent, %d dialogs abandoned for lack of an answer; %d messages delivered, %d duplicates; verify ok; outbox empty; load %.1fs, total %.1fs",
-		name, len(got), actions, len(acked), kills, d.sent, d.abandoned, delivered, dups, loadTime.Seconds(), time.Since(began).Seconds())
+	for _, s := range twice(got, prof.proposalsPerCadre) {
+		t.Errorf("handled twice: %s", s)
+	}
+	t.Logf("crash %s profile: %d proposals in export, %d acknowledged actions on %d proposals all in export, none twice; %d SIGKILLs survived; Redis faults: %v; %d updates sent, %d dialogs abandoned for lack of an answer; %d messages delivered, %d duplicates; verify ok; outbox empty; load %.1fs, total %.1fs",
+		name, len(got), actions, len(acked), kills, f, d.sent, d.abandoned, delivered, dups, loadTime.Seconds(), time.Since(began).Seconds())
 	if os.Getenv("SANGKIEN_CRASH_DEBUG") != "" {
 		for _, c := range chats[:2] {
 			for _, m := range srv.Messages(c) {

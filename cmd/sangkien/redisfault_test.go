@@ -85,14 +85,7 @@ func TestRedisStoppedUnderLoadThenRestartedFromAOF(t *testing.T) {
 	})
 	<-loadDone
 
-	unavailable := 0
-	for _, c := range chats {
-		for _, m := range srv.Messages(c) {
-			if reUnavailable.MatchString(m.Text) {
-				unavailable++
-			}
-		}
-	}
+	unavailable := countUnavailable(srv, chats)
 	got, before, acked, actions := wrapUp(t, sp, srv, chats)
 	afterOutage := 0
 	for _, c := range srv.Calls("sendMessage") {
