@@ -21,14 +21,16 @@ type Proxy struct {
 	ln       net.Listener
 	upstream string
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced at every change of mode
-	hung    bool
-	delay   time.Duration
-	cut     bool
-	conns   map[*pair]struct{}
-	closed  bool
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	cond   *sync.Cond // signalled at every change of mode and of served
+	hung   bool
+	issued int // chunks held by a hang so far
+	served int // of those, forwarded
+	delay  time.Duration
+	cut    bool
+	conns  map[*pair]struct{}
+	closed bool
+	wg     sync.WaitGroup
 
 	stats Stats
 }
@@ -38,6 +40,7 @@ type Stats struct {
 	Conns int // connections accepted
 	Cuts  int // connections dropped in the middle of a command
 	Hangs int // times Hang was called
+	Held  int // chunks held by hangs, either way
 }
 
 // pair is one proxied connection.
@@ -55,7 +58,8 @@ func Start(upstream string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{ln: ln, upstream: upstream, changed: make(chan struct{}), conns: map[*pair]struct{}{}}
+	p := &Proxy{ln: ln, upstream: upstream, conns: map[*pair]struct{}{}}
+	p.cond = sync.NewCond(&p.mu)
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -65,7 +69,9 @@ func Start(upstream string) (*Proxy, error) {
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Hang stops forwarding both ways on every connection, new ones too,
-// holding what it read until Resume.
+// holding what it read until Resume, which forwards the held chunks one
+// by one in the order they were read (across connections), as a paused
+// server would find them.
 func (p *Proxy) Hang() {
 	p.set(func() { p.hung = true; p.stats.Hangs++ })
 }
@@ -85,7 +91,9 @@ func (p *Proxy) Resume() { p.set(func() { p.hung, p.cut = false, false }) }
 func (p *Proxy) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.stats
+	st := p.stats
+	st.Held = p.issued
+	return st
 }
 
 // Close stops listening and closes every connection.
@@ -105,8 +113,7 @@ func (p *Proxy) Close() error {
 func (p *Proxy) set(f func()) {
 	p.mu.Lock()
 	f()
-	close(p.changed)
-	p.changed = make(chan struct{})
+	p.cond.Broadcast()
 	p.mu.Unlock()
 }
 
@@ -152,19 +159,7 @@ func (p *Proxy) pump(pr *pair, src, dst net.Conn, fromClient bool) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			chunk := buf[:n]
-			delay, cut := p.gate()
-			if cut && fromClient {
-				_, _ = dst.Write(chunk[:n/2])
-				p.mu.Lock()
-				p.stats.Cuts++
-				p.mu.Unlock()
-				return
-			}
-			if delay > 0 {
-				time.Sleep(delay)
-			}
-			if _, werr := dst.Write(chunk); werr != nil {
+			if !p.forward(buf[:n], dst, fromClient) {
 				return
 			}
 		}
@@ -174,16 +169,35 @@ func (p *Proxy) pump(pr *pair, src, dst net.Conn, fromClient bool) {
 	}
 }
 
-// gate waits while the proxy hangs, then tells the delay and whether to
-// cut.
-func (p *Proxy) gate() (time.Duration, bool) {
-	for {
-		p.mu.Lock()
-		hung, delay, cut, changed, closed := p.hung, p.delay, p.cut, p.changed, p.closed
-		p.mu.Unlock()
-		if !hung || closed {
-			return delay, cut
-		}
-		<-changed
+// forward writes chunk to dst as the mode says: after a hang, in turn;
+// slowly; or half of it, then false (cut). False: stop this connection.
+func (p *Proxy) forward(chunk []byte, dst net.Conn, fromClient bool) bool {
+	p.mu.Lock()
+	ticket := -1
+	if p.hung && !p.closed {
+		ticket = p.issued
+		p.issued++
 	}
+	for !p.closed && (p.hung || ticket >= 0 && p.served != ticket) {
+		p.cond.Wait()
+	}
+	delay, cut := p.delay, p.cut
+	if cut && fromClient {
+		p.stats.Cuts++
+	}
+	p.mu.Unlock()
+	defer func() {
+		if ticket >= 0 {
+			p.set(func() { p.served++ })
+		}
+	}()
+	if cut && fromClient {
+		_, _ = dst.Write(chunk[:len(chunk)/2])
+		return false
+	}
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	_, err := dst.Write(chunk)
+	return err == nil
 }
