@@ -44,17 +44,7 @@ func TestHungStoreTellsTryAgainAndTheRedeliveryIsHandled(t *testing.T) {
 // fault proxy, times out after 300 ms and retries retries times.
 func hungWorld(t *testing.T, retries int) (*faultproxy.Proxy, *storage.Store, *bot.Engine) {
 	t.Helper()
-	srv := redistest.StartServer(t)
-	opt, err := redis.ParseURL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := faultproxy.Start(opt.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	opt.Addr = p.Addr()
+	p, _, opt := faultproxy.InFront(t, redistest.StartServer(t).URL)
 	opt.ReadTimeout, opt.WriteTimeout, opt.MaxRetries = 300*time.Millisecond, 300*time.Millisecond, retries
 	st := storage.New(redis.NewClient(opt))
 	t.Cleanup(func() { st.Close() })

@@ -593,14 +593,7 @@ func TestCrashKill9UnderLoad(t *testing.T) {
 	url := rs.URL
 	var proxy *faultproxy.Proxy
 	if name == "long" { // Redis hangs too, behind the fault proxy
-		opt, err := redis.ParseURL(rs.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if proxy, err = faultproxy.Start(opt.Addr); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { proxy.Close() })
+		proxy, _, _ = faultproxy.InFront(t, rs.URL)
 		url = "redis://" + proxy.Addr() + "/0"
 	}
 	srv := telegramtest.New(t)

@@ -128,17 +128,9 @@ func faultsUnderLoad(t *testing.T, prof crashProfile, name string, cluster bool)
 	if cluster {
 		p, url = clusterBehindProxy(t)
 	} else {
-		rs := redistest.StartServer(t)
-		opt, err := redis.ParseURL(rs.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p, err = faultproxy.Start(opt.Addr); err != nil {
-			t.Fatal(err)
-		}
+		p, _, _ = faultproxy.InFront(t, redistest.StartServer(t).URL)
 		url = "redis://" + p.Addr() + "/0"
 	}
-	t.Cleanup(func() { p.Close() })
 	srv := telegramtest.New(t)
 	bin := buildSangkien(t)
 	sp := newServeProc(t, bin, url, loadOrg(t, prof, "en"), srv.API())
@@ -185,6 +177,7 @@ func clusterBehindProxy(t *testing.T) (*faultproxy.Proxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() })
 	_, pport, _ := strings.Cut(p.Addr(), ":")
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",

@@ -19,16 +19,7 @@ import (
 // proxy and a client that reaches the server directly.
 func start(t *testing.T) (*faultproxy.Proxy, *redis.Client) {
 	t.Helper()
-	rs := redistest.StartServer(t)
-	opt, err := redis.ParseURL(rs.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := faultproxy.Start(opt.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p, opt, _ := faultproxy.InFront(t, redistest.StartServer(t).URL)
 	direct := redis.NewClient(opt)
 	t.Cleanup(func() { direct.Close() })
 	return p, direct
