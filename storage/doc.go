@@ -31,7 +31,7 @@
 //	sk:{sN}:due:<kind>              ids by due time of a schedule kind (bot.Due*)
 //	sk:units                        set of unit codes with proposals (no hash tag; never in an atomic write)
 //	sk:layout                       the key layout version the data was upgraded to (upgrade.go)
-//	sk:{sN}:person:<id>             session hash: lang, unit, last, dialog (N: shard of the person)
+//	sk:{sN}:person:<id>             session hash: lang, unit, last, dialog, pending (N: shard of the person)
 //	sk:{sN}:person:<id>:units       set of unit codes the person filed in
 //	sk:{sN}:seen:<dedupe>           claim on an inbound update: a token while in hand (20 s), "1" handled (48 hours) (N: shard of the person)
 //	sk:{sN}:ob:due                  outbox: message ids by due time (unix ms)

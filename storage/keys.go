@@ -82,7 +82,8 @@ func (k keyspace) units() string {
 }
 
 // session is a person's conversation state, a hash with the fields lang,
-// unit, last and dialog (JSON): sk:{sN}:person:<id>.
+// unit, last, dialog (JSON) and pending (JSON, bot.Session.Pending):
+// sk:{sN}:person:<id>.
 func (k keyspace) session(person string) string {
 	return k.tag(shardOf(person)) + "person:" + person
 }
