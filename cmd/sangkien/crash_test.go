@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -287,6 +288,12 @@ func (d *driver) step(u telegramtest.User, act func(), want *regexp.Regexp) (tel
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+	ms := d.srv.Messages(u.ID)
+	var last []string
+	for _, m := range ms[max(0, len(ms)-3):] {
+		last = append(last, strconv.Quote(m.Text[:min(len(m.Text), 80)]))
+	}
+	d.t.Logf("user %d got no answer matching %q within %v; last messages: %s", u.ID, want, d.wait, strings.Join(last, " | "))
 	return telegramtest.Message{}, false
 }
 
