@@ -383,15 +383,19 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	} else {
 		// The session goes in the same round trip; it is its own atomic
 		// write, in the person's shard, made whatever the commit's outcome
-		// (so it names the commit as pending: bot.Session.Pending).
+		// (so it names the commit as pending: bot.Session.Pending). It goes
+		// first: on one server a pipeline cut short (Redis killed, a
+		// connection dropped mid-write) loses its end, so a stored commit
+		// has its session stored too (on a cluster each node has its own
+		// connection, and no order holds). docs/RELIABILITY.md.
 		sc, serr := s.sessionCall(c.Session, nil)
 		if serr != nil {
 			return serr
 		}
 		var cmds []*redis.Cmd
-		cmds, err = runEach(ctx, s.rdb, []boundCall{{commitScript, scriptCall{keys, args}}, {sessionScript, sc}})
+		cmds, err = runEach(ctx, s.rdb, []boundCall{{sessionScript, sc}, {commitScript, scriptCall{keys, args}}})
 		if err == nil {
-			ok, err = cmds[0].Int()
+			ok, err = cmds[1].Int()
 		}
 	}
 	if err != nil {

@@ -60,6 +60,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"commit of version 1 then 2", testCommit},
 		{"commit that conflicts writes nothing", testCommitConflict},
 		{"a commit sent again after it was stored succeeds and writes nothing", testCommitRetry},
+		{"a commit cut short after the session beside it stores the session, not the commit", testCommitCutShort},
 		{"of concurrent commits of one version exactly one wins", testCommitRace},
 		{"by status lists oldest in status first and follows moves", testByStatus},
 		{"in charge reads own units whole and units below by escalation", testInCharge},

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -104,5 +105,59 @@ func testLeaseSentTwice(t *testing.T, s *storage.Store, _ *testClock) {
 	}
 	if must[bool](t)(s.AcquireLease(twice(s), "poll", "b", time.Minute)) {
 		t.Error("another owner took a held lease")
+	}
+}
+
+// cutAfterFirst is Redis dying in the middle of a pipeline: the first
+// command runs, the rest never reach it. Armed by a context made by
+// cutShort, for pipelines only.
+type cutAfterFirst struct{}
+
+type cutKey struct{}
+
+func (cutAfterFirst) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (cutAfterFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (cutAfterFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if ctx.Value(cutKey{}) == nil || len(cmds) < 2 {
+			return next(ctx, cmds)
+		}
+		err := next(ctx, cmds[:1])
+		for _, c := range cmds[1:] {
+			c.SetErr(io.ErrUnexpectedEOF)
+		}
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+}
+
+var cutHooked sync.Map
+
+func cutShort(s *storage.Store) context.Context {
+	if _, done := cutHooked.LoadOrStore(s.Client(), true); !done {
+		s.Client().AddHook(cutAfterFirst{})
+	}
+	return context.WithValue(ctx, cutKey{}, true)
+}
+
+// testCommitCutShort: a commit and the session beside it, cut after the
+// first script, leave the session (naming the commit pending) and not
+// the commit: a stored commit always has its session.
+func testCommitCutShort(t *testing.T, s *storage.Store, _ *testClock) {
+	p := proposal("TNMT-2026-001", "x", t0)
+	c := step(p, bot.Submit, bot.Submitted, t0)
+	c.Session = &bot.Session{Person: "x", Dialog: &bot.Dialog{Kind: "propose", Step: "title"},
+		Pending: &bot.Pending{ID: p.ID, Version: 1, Head: p.Head}, Update: "telegram:9"}
+	if err := s.Commit(cutShort(s), c); err == nil {
+		t.Fatal("a commit cut short reported stored")
+	}
+	if got := must[[]*bot.Proposal](t)(s.Proposals(ctx, []string{p.ID})); got[0] != nil {
+		t.Errorf("the commit after the cut was stored: %+v", got[0])
+	}
+	l := must[*bot.Loaded](t)(s.Load(ctx, bot.LoadRequest{Person: "x"}))
+	if l.Session.Pending == nil || l.Session.Dialog == nil {
+		t.Errorf("the session before the cut was not stored: %+v", l.Session)
 	}
 }
