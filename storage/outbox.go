@@ -97,8 +97,11 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 		e.Shard = r.shard
 		got = append(got, claimed{e, r.due})
 	}
+	// Ids grow with the time they were made (bot.NewMessageID): among
+	// messages due at once, the id is their order; Queued is taken per
+	// shard and may differ by a little between shards of one write.
 	slices.SortFunc(got, func(a, b claimed) int {
-		return cmp.Or(cmp.Compare(a.due, b.due), a.env.Queued.Compare(b.env.Queued), strings.Compare(a.env.ID, b.env.ID))
+		return cmp.Or(cmp.Compare(a.due, b.due), strings.Compare(a.env.ID, b.env.ID))
 	})
 	if len(got) > max {
 		rest = append(rest, got[max:]...)
