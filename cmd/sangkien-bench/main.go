@@ -31,7 +31,9 @@ func main() {
 	burst := flag.Int("burst", 100, "messages more to one chat")
 	workers := flag.Int("workers", 0, "each deliverer's workers (0: the Deliverer's default)")
 	window := flag.Duration("delivery-window", 45*time.Second, "longest a delivery run at Telegram's own limits lasts (0: until all are sent)")
-	only := flag.String("only", "", "comma-separated sections to run: engine,trips,jobs,memory,delivery (default all)")
+	floodN := flag.Int("flood", 1200, "messages to one chat of the flood run")
+	floodWindow := flag.Duration("flood-window", time.Minute, "how long the flood run drains (and is measured)")
+	only := flag.String("only", "", "comma-separated sections to run: engine,trips,jobs,memory,delivery,flood (default all)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -133,6 +135,16 @@ func main() {
 					r.rate, 100*r.rate/r.limit, r.burstSent, r.botViol, span(r.botSpan), r.chatViol, span(r.chatSpan))
 			}
 		}
+		fmt.Println()
+	}
+	if run("flood") {
+		fmt.Println("## A flood to one chat behind its limit")
+		fmt.Println()
+		fmt.Printf("%d messages queued at once to one Telegram chat; one Deliverer (defaults) with the Telegram adapter (default limits: one message a chat each 1.02 s) against the fake Bot API server, measured over %s of the drain. CPU: of one core; this process holds the deliverer, the adapter and the fake server. Commands: as Redis counts them (INFO commandstats, the commands scripts run included).\n\n", *floodN, *floodWindow)
+		fmt.Println("| queued | sent | over | process CPU | redis-server CPU | Redis commands/s | in order |")
+		fmt.Println("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+		r := flood(ctx, url, rdb, *floodN, *floodWindow)
+		fmt.Printf("| %d | %d | %s | %.1f%% | %.1f%% | %.0f | %t |\n", r.queued, r.sent, secs(r.window), 100*r.cpu, 100*r.redisCPU, r.commands, r.ordered)
 		fmt.Println()
 	}
 	fmt.Printf("Total run time: %s\n", time.Since(began).Round(time.Second))
