@@ -139,15 +139,16 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	t := time.NewTimer(d.Poll)
 	defer t.Stop()
 	for {
-		claimed, done, err := d.drain(ctx)
+		claimed, _, err := d.drain(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.Log.Warn("outbox", "err", err)
 		}
-		if err == nil && (done > 0 || claimed == d.Batch) {
+		if err == nil && claimed == d.Batch {
 			continue // more may be due
 		}
-		// Everything claimed waits (on a rate limit, a retry or another
-		// deliverer): sleep until the earliest of it is due.
+		// All that was due is handled or waits (on a rate limit, a retry
+		// or another deliverer): sleep until the earliest of it is due,
+		// or a Poll, or a Wake for a new message.
 		// An idle deliverer looks again when a lane's next slot frees
 		// rather than a Poll later.
 		wait := d.Poll

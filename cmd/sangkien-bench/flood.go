@@ -30,14 +30,34 @@ type floodRow struct {
 	ordered      bool          // the fake server got them in the order queued
 }
 
+// floodMark is what the counters read at one moment of a flood.
+type floodMark struct {
+	at            time.Time
+	cpu, redisCPU time.Duration
+	commands      int64
+	sent          int
+}
+
+func mark(ctx context.Context, rdb *redis.Client, sent int) floodMark {
+	return floodMark{time.Now(), processCPU(), redisCPU(ctx, rdb), commandCalls(ctx, rdb), sent}
+}
+
+// row is the cost from m to end.
+func (m floodMark) row(end floodMark, queued int) floodRow {
+	el := end.at.Sub(m.at)
+	return floodRow{queued: queued, sent: end.sent - m.sent, window: el, cpu: (end.cpu - m.cpu).Seconds() / el.Seconds(),
+		redisCPU: (end.redisCPU - m.redisCPU).Seconds() / el.Seconds(), commands: float64(end.commands-m.commands) / el.Seconds()}
+}
+
 // flood queues n messages to one Telegram chat at once (a flood from one
 // person) and runs one deliverer with the Telegram adapter and its default
 // limits (one message a chat a second) against the fake Bot API server
-// for window, while it drains. It reports the cost of the drain: this
-// process's CPU (getrusage: the deliverer, the adapter and the fake server
-// together), redis-server's (INFO cpu) and the commands Redis ran (INFO
+// until all are sent or max has passed. It reports the cost of the drain
+// over its first window and over all of it: this process's CPU
+// (getrusage: the deliverer, the adapter and the fake server together),
+// redis-server's (INFO cpu) and the commands Redis ran (INFO
 // commandstats, the commands scripts run included).
-func flood(ctx context.Context, url string, rdb *redis.Client, n int, window time.Duration) floodRow {
+func flood(ctx context.Context, url string, rdb *redis.Client, n int, window, max time.Duration) (first, all floodRow) {
 	rdb.FlushDB(ctx)
 	srv := telegramtest.Start()
 	defer srv.Close()
@@ -62,37 +82,46 @@ func flood(ctx context.Context, url string, rdb *redis.Client, n int, window tim
 	if err != nil {
 		log.Fatal(err)
 	}
+	runCtx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
 	var sent atomic.Int64
 	d := &bot.Deliverer{Outbox: st, Senders: map[string]bot.Sender{"telegram": ad}, Limit: ad.Limit,
-		Delivered: func(string, *bot.Envelope) { sent.Add(1) }}
+		Delivered: func(string, *bot.Envelope) {
+			if sent.Add(1) == int64(n) {
+				cancel()
+			}
+		}}
 	if os.Getenv("BENCH_DEBUG") != "" {
 		d.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	runCtx, cancel := context.WithTimeout(ctx, window)
-	defer cancel()
 
-	cmd0, rcpu0, cpu0, t0 := commandCalls(ctx, rdb), redisCPU(ctx, rdb), processCPU(), time.Now()
+	start := mark(ctx, rdb, 0)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = d.Run(runCtx) }()
+	at := start
+	select {
+	case <-time.After(window):
+		at = mark(ctx, rdb, int(sent.Load()))
+	case <-runCtx.Done():
+	}
 	wg.Wait()
-	el := time.Since(t0)
-	cpu, rcpu, cmds := processCPU()-cpu0, redisCPU(ctx, rdb)-rcpu0, commandCalls(ctx, rdb)-cmd0
-
-	row := floodRow{queued: n, sent: int(sent.Load()), window: el, cpu: cpu.Seconds() / el.Seconds(),
-		redisCPU: rcpu.Seconds() / el.Seconds(), commands: float64(cmds) / el.Seconds(), ordered: true}
+	end := mark(ctx, rdb, int(sent.Load()))
+	if at == start {
+		at = end
+	}
+	first, all = start.row(at, n), start.row(end, n)
+	ordered := true
 	for i, c := range srv.Calls("sendMessage") {
 		if c.Params.Get("text") != fmt.Sprintf("Flood %d", i) {
-			row.ordered = false
-		}
-		if os.Getenv("BENCH_DEBUG") != "" {
-			fmt.Fprintln(os.Stderr, c.At.Format("15:04:05.000"), c.Params.Get("text"))
+			ordered = false
 		}
 	}
+	first.ordered, all.ordered = ordered, ordered
 	if os.Getenv("BENCH_DEBUG") != "" {
 		fmt.Fprintln(os.Stderr, rdb.Info(ctx, "commandstats").Val())
 	}
-	return row
+	return first, all
 }
 
 // processCPU is the CPU time (user and system) this process has used.
