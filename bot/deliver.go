@@ -147,13 +147,12 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			continue // more may be due
 		}
 		// All that was due is handled or waits (on a rate limit, a retry
-		// or another deliverer): sleep until the earliest of it is due,
-		// or a Poll, or a Wake for a new message.
-		// An idle deliverer looks again when a lane's next slot frees
-		// rather than a Poll later.
+		// or another deliverer): sleep until a lane's next slot frees, or
+		// a Poll, or a Wake for a new message.
 		wait := d.Poll
-		if at, ok := d.nextSlot(); ok {
-			wait = min(wait, max(at.Sub(d.Clock.Now()), time.Millisecond))
+		now := d.Clock.Now()
+		if at, ok := d.nextSlot(now); ok {
+			wait = min(wait, max(at.Sub(now), time.Millisecond))
 		}
 		t.Reset(wait)
 		select {

@@ -149,14 +149,17 @@ func (d *Deliverer) tidy(now time.Time) {
 	}
 }
 
-// nextSlot is the earliest slot a message waits for in a lane.
-func (d *Deliverer) nextSlot() (time.Time, bool) {
+// nextSlot is the earliest slot after now that a message waits for in a
+// lane. One passed is not waited for: the claim before found nothing due
+// for it (another deliverer took it, or its claim still holds it), and
+// looking again at once would spin.
+func (d *Deliverer) nextSlot(now time.Time) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var next time.Time
 	for _, l := range d.lanes {
 		for _, s := range l.waiting {
-			if next.IsZero() || s.at.Before(next) {
+			if s.at.After(now) && (next.IsZero() || s.at.Before(next)) {
 				next = s.at
 			}
 		}
