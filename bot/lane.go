@@ -31,6 +31,7 @@ type lane struct {
 
 // slot is where a message waits in its lane.
 type slot struct {
+	id  string
 	seq int64
 	at  time.Time
 }
@@ -61,10 +62,21 @@ func (d *Deliverer) behind(addr, id string, now time.Time) (at time.Time, ok boo
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l := d.lanes[addr]
-	if l == nil || len(l.waiting) == 0 {
+	if l == nil {
 		return time.Time{}, false
 	}
-	x, head := l.waiting[id], l.head()
+	x := l.waiting[id]
+	// An earlier one whose slot has passed and that is not in hand now
+	// (it would have come first: a worker takes an address's messages in
+	// order) was taken by another deliverer: it goes no further here.
+	head := l.head()
+	for head != nil && head != x && !head.at.After(now) {
+		delete(l.waiting, head.id)
+		head = l.head()
+	}
+	if head == nil {
+		return time.Time{}, false
+	}
 	switch {
 	case x == nil: // new: last in the lane
 		at = l.last.Add(l.gap)
@@ -72,7 +84,7 @@ func (d *Deliverer) behind(addr, id string, now time.Time) (at time.Time, ok boo
 			at = now.Add(l.gap)
 		}
 		l.seq++
-		l.waiting[id] = &slot{seq: l.seq, at: at}
+		l.waiting[id] = &slot{id: id, seq: l.seq, at: at}
 	case x == head:
 		return time.Time{}, false
 	default: // an earlier one has not gone: after it
@@ -102,7 +114,7 @@ func (d *Deliverer) blocked(addr, id string, now time.Time, wait time.Duration) 
 	x := l.waiting[id]
 	if x == nil {
 		l.seq++
-		x = &slot{seq: l.seq}
+		x = &slot{id: id, seq: l.seq}
 		l.waiting[id] = x
 	}
 	x.at = at
@@ -120,7 +132,7 @@ func (d *Deliverer) sent(addr, id string) {
 	}
 }
 
-// head is the earliest placed message of l; l has some.
+// head is the earliest placed message of l, nil when none.
 func (l *lane) head() *slot {
 	var h *slot
 	for _, s := range l.waiting {
