@@ -57,6 +57,11 @@ type Window struct {
 type Deliverer struct {
 	Outbox  Outbox
 	Senders map[string]Sender // by platform; "*" catches any platform
+	// Partial says this deliverer serves only the platforms of Senders
+	// beside another that serves them all (the console on a deployment's
+	// store): a message for another platform is left in the outbox for
+	// that one, not parked for want of a sender.
+	Partial bool
 	// Contact expands a person into the addresses to try, in order, and
 	// the language they read (for To entries of the form person:ID).
 	Contact func(ctx context.Context, person string) (addrs []string, lang string, err error)
@@ -64,8 +69,10 @@ type Deliverer struct {
 	Log     *slog.Logger
 	// Limit, when set, is asked before each send whether address may take
 	// a message now, within the platform's rate limits (counting it when
-	// so); a positive wait defers the message by that long without counting
-	// an attempt, and the worker goes on with others.
+	// so); a positive wait is when its next slot frees. The message waits
+	// in the outbox until then without counting an attempt, the messages
+	// to that address behind it wait for the slots after it (see lane),
+	// and the worker goes on with others.
 	Limit func(ctx context.Context, address string) (wait time.Duration, err error)
 	// Workers is how many messages are sent at once (default 4).
 	Workers int
@@ -81,11 +88,9 @@ type Deliverer struct {
 
 	once sync.Once
 	wake chan struct{}
-	// soonest is when the earliest message deferred by Limit since the
-	// last look becomes due (unix ns, wall clock; 0: none), so that an
-	// idle deliverer looks again then rather than a Poll later: at the
-	// platform's limit a Poll of idling costs a quarter of its rate.
-	soonest atomic.Int64
+
+	mu    sync.Mutex
+	lanes map[string]*lane // by address, while its limit is full
 }
 
 func (d *Deliverer) init() {
@@ -115,6 +120,7 @@ func (d *Deliverer) init() {
 		if d.Log == nil {
 			d.Log = slog.New(slog.DiscardHandler)
 		}
+		d.lanes = map[string]*lane{}
 	})
 }
 
@@ -133,16 +139,20 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	t := time.NewTimer(d.Poll)
 	defer t.Stop()
 	for {
-		n, err := d.Drain(ctx)
+		claimed, _, err := d.drain(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.Log.Warn("outbox", "err", err)
 		}
-		if n > 0 && err == nil {
+		if err == nil && claimed == d.Batch {
 			continue // more may be due
 		}
+		// All that was due is handled or waits (on a rate limit, a retry
+		// or another deliverer): sleep until a lane's next slot frees, or
+		// a Poll, or a Wake for a new message.
 		wait := d.Poll
-		if s := d.soonest.Swap(0); s != 0 {
-			wait = min(wait, max(time.Until(time.Unix(0, s)), time.Millisecond))
+		now := d.Clock.Now()
+		if at, ok := d.nextSlot(now); ok {
+			wait = min(wait, max(at.Sub(now), time.Millisecond))
 		}
 		t.Reset(wait)
 		select {
@@ -155,12 +165,22 @@ func (d *Deliverer) Run(ctx context.Context) error {
 }
 
 // Drain claims one batch of due messages and handles each; it returns how
-// many it claimed.
+// many it finished (delivered or parked). Those it deferred (waiting on a
+// rate limit or a retry) or left for another deliverer do not count, so
+// that draining until Drain returns 0 ends when all that is left waits.
 func (d *Deliverer) Drain(ctx context.Context) (int, error) {
+	_, done, err := d.drain(ctx)
+	return done, err
+}
+
+// drain is Drain, also returning how many it claimed.
+func (d *Deliverer) drain(ctx context.Context) (claimed, done int, err error) {
 	d.init()
-	envs, err := d.Outbox.Claim(ctx, d.Clock.Now(), d.Lease, d.Batch)
+	now := d.Clock.Now()
+	d.tidy(now)
+	envs, err := d.Outbox.Claim(ctx, now, d.Lease, d.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("claim: %w", err)
+		return 0, 0, fmt.Errorf("claim: %w", err)
 	}
 	// Claims come from several shards; send in the order they were made.
 	// Messages to one address go in order through one worker; different
@@ -177,6 +197,7 @@ func (d *Deliverer) Drain(ctx context.Context) (int, error) {
 	}
 	work := make(chan []*Envelope)
 	errc := make(chan error, len(order))
+	var finished atomic.Int64
 	var wg sync.WaitGroup
 	for range min(d.Workers, len(order)) {
 		wg.Add(1)
@@ -184,9 +205,13 @@ func (d *Deliverer) Drain(ctx context.Context) (int, error) {
 			defer wg.Done()
 			for q := range work {
 				for _, e := range q {
-					if err := d.deliver(ctx, e); err != nil {
+					ok, err := d.deliver(ctx, e)
+					if err != nil {
 						errc <- err
 						break // the rest come back when their claim runs out
+					}
+					if ok {
+						finished.Add(1)
 					}
 				}
 			}
@@ -198,12 +223,13 @@ func (d *Deliverer) Drain(ctx context.Context) (int, error) {
 	close(work)
 	wg.Wait()
 	close(errc)
-	return len(envs), <-errc
+	return len(envs), int(finished.Load()), <-errc
 }
 
-func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
+// deliver sends e, or defers or parks it; done says it left the outbox.
+func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err error) {
 	if err := d.expand(ctx, e); err != nil {
-		return err
+		return false, err
 	}
 	for e.Next < len(e.To) {
 		addr := e.To[e.Next]
@@ -211,32 +237,39 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 		if s == nil {
 			s = d.Senders["*"]
 		}
+		if s == nil && d.Partial {
+			// Another deliverer's: back in a moment, so that this one
+			// does not claim it again and again before its own.
+			return false, d.Outbox.Defer(ctx, e, d.Clock.Now().Add(d.Poll))
+		}
 		if s == nil {
 			e.Err = "no sender for " + AddressPlatform(addr)
 			e.Next++
 			continue
 		}
 		if d.Limit != nil {
-			wait, err := d.Limit(ctx, addr)
+			at, err := d.pace(ctx, addr, e.ID)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if wait > 0 {
-				d.deferredUntil(time.Now().Add(wait))
+			if !at.IsZero() {
 				d.Metrics.Delivery(AddressPlatform(addr), ResultDeferred)
-				return d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
+				return false, d.Outbox.Defer(ctx, e, at)
 			}
 		}
 		_, err := s.Send(ctx, addr, &e.Message)
+		if d.Limit != nil {
+			d.sent(addr, e.ID)
+		}
 		if err == nil {
 			d.Metrics.Delivery(AddressPlatform(addr), ResultSent)
 			if d.Delivered != nil {
 				d.Delivered(addr, e)
 			}
-			return d.Outbox.Ack(ctx, e)
+			return true, d.Outbox.Ack(ctx, e)
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		var de *DeliveryError
 		if !errors.As(err, &de) {
@@ -261,7 +294,7 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 			d.Metrics.Delivery(AddressPlatform(addr), ResultRateLimited)
 		}
 		d.Log.Info("outbox: retry", "id", e.ID, "address", addr, "in", wait, "reason", de.Reason)
-		return d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
+		return false, d.Outbox.Defer(ctx, e, d.Clock.Now().Add(wait))
 	}
 	d.Log.Warn("outbox: parked", "id", e.ID, "reason", e.Err)
 	platform := ""
@@ -269,21 +302,7 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) error {
 		platform = AddressPlatform(e.To[min(e.Next, len(e.To)-1)])
 	}
 	d.Metrics.Delivery(platform, ResultParked)
-	return d.Outbox.Park(ctx, e)
-}
-
-// deferredUntil notes that a message becomes due at at.
-func (d *Deliverer) deferredUntil(at time.Time) {
-	ns := at.UnixNano()
-	for {
-		cur := d.soonest.Load()
-		if cur != 0 && cur <= ns {
-			return
-		}
-		if d.soonest.CompareAndSwap(cur, ns) {
-			return
-		}
-	}
+	return true, d.Outbox.Park(ctx, e)
 }
 
 // expand replaces person:ID entries of e.To with the person's addresses.

@@ -175,6 +175,10 @@ type Envelope struct {
 	Queued   time.Time `json:"queued"`
 	// Shard is where the store keeps it; set by the store.
 	Shard int `json:"shard"`
+	// Claim names the claim that handed it out (the store's; empty when
+	// not claimed), so that a write for a claim that has run out, or one
+	// sent again after it was done, changes nothing.
+	Claim string `json:"-"`
 }
 
 // Clock tells the time; tests move it by hand.

@@ -1,6 +1,11 @@
 package storage
 
-import "github.com/sangkien/sangkien/bot"
+import (
+	"context"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
 
 // Internals the external tests look at.
 
@@ -24,3 +29,19 @@ func AOFPath(e *Embedded) string { return e.path() }
 
 // MarkerKey is the key of the Message.Key marker key in shard n of s.
 func MarkerKey(s *Store, n int, key string) string { return s.keys.msgKey(n, key) }
+
+// ClaimResent is Claim (as the claim whose lease ends at until) whose
+// take is sent twice, as go-redis sends a command again after a read
+// timeout: it returns what each run handed back.
+func ClaimResent(s *Store, ctx context.Context, now, until time.Time, max int) (first, again []*bot.Envelope, err error) {
+	dues, err := s.due(ctx, now, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	claim := claimName(until)
+	if first, err = s.take(ctx, now, claim, dues); err != nil {
+		return nil, nil, err
+	}
+	again, err = s.take(ctx, now, claim, dues)
+	return first, again, err
+}

@@ -100,6 +100,9 @@ func (s *Store) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, e
 		n := shardOf(cmp.Or(m.Key, m.ID))
 		byShard[n] = append(byShard[n], m)
 	}
+	// One due time for all, so that the outbox hands them out in the
+	// order of their ids whatever shards they land in.
+	now := s.clock.Now().UnixMilli()
 	var calls []scriptCall
 	for n := range shards {
 		ms := byShard[n]
@@ -107,7 +110,7 @@ func (s *Store) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, e
 			continue
 		}
 		keys := []string{s.keys.outboxDue(n), s.keys.outboxMsg(n)}
-		args := []any{s.clock.Now().UnixMilli(), markerExpiry(), len(ms)}
+		args := []any{now, markerExpiry(), len(ms)}
 		keys, args, err := s.appendMessages(keys, args, n, ms)
 		if err != nil {
 			return nil, fmt.Errorf("enqueue: %w", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,112 +31,140 @@ func (s *Store) Enqueue(ctx context.Context, msgs []bot.Message) error {
 	return err
 }
 
-// claimed is an envelope taken by Claim with its due time before.
-type claimed struct {
-	env *bot.Envelope
-	due float64
-}
+// takeScript claims the given messages of one shard that are still due
+// (no other claim took them since they were looked at), hiding each until
+// the lease ends by moving its due time there. The lease end carries a
+// fraction of a millisecond that names the claim, so that the same call
+// sent again (go-redis resends a command after a read timeout; a hung
+// Redis then runs both) hands back what the first run took rather than
+// taking it for another deliverer's. An id without a message (no write of
+// the store leaves one) is dropped.
+//
+// KEYS[1] outbox due zset
+// KEYS[2] outbox message hash
+//
+// ARGV[1] now, unix ms
+// ARGV[2] the claim: end of the lease, unix ms with its naming fraction
+// ARGV[3 ..] ids
+//
+// Returns id, envelope JSON; repeated.
+var takeScript = redis.NewScript(`
+local now, claim = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local due = tonumber(redis.call('ZSCORE', KEYS[1], id))
+  if due and (due <= now or due == claim) then
+    local env = redis.call('HGET', KEYS[2], id)
+    if env then
+      redis.call('ZADD', KEYS[1], ARGV[2], id)
+      table.insert(out, id)
+      table.insert(out, env)
+    else
+      redis.call('ZREM', KEYS[1], id)
+    end
+  end
+end
+return out
+`)
 
-// Claim takes up to max messages due by now, oldest first, and hides them
-// until now+lease. Round trips: 1 (a pipeline of one EVALSHA per shard,
-// each taking up to max); a second one only when the shards gave more than
-// max together, to hand the surplus back.
+// Claim takes up to max messages due by now, oldest first (by due time,
+// then id, which grows with the time a message was made), and hides them
+// until now+lease. Round trips: 1 when nothing is due (a pipeline of
+// ZRANGEBYSCORE, one per shard); else 2 (then a pipeline of one EVALSHA
+// per shard holding some of the max oldest, taking just those).
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]*bot.Envelope, error) {
 	if max <= 0 {
 		return nil, nil
 	}
-	until := now.Add(lease).UnixMilli()
-	calls := make([]scriptCall, shards)
+	dues, err := s.due(ctx, now, max)
+	if err != nil || len(dues) == 0 {
+		return nil, err
+	}
+	return s.take(ctx, now, claimName(now.Add(lease)), dues)
+}
+
+// due is a message Claim saw due.
+type due struct {
+	shard int
+	id    string
+	at    float64
+}
+
+// due returns up to max messages due by now, oldest first.
+func (s *Store) due(ctx context.Context, now time.Time, max int) ([]due, error) {
+	pipe := s.rdb.Pipeline()
+	peeks := make([]*redis.ZSliceCmd, shards)
 	for n := range shards {
-		calls[n] = scriptCall{
-			keys: []string{s.keys.outboxDue(n), s.keys.outboxMsg(n)},
-			args: []any{now.UnixMilli(), until, max},
+		peeks[n] = pipe.ZRangeByScoreWithScores(ctx, s.keys.outboxDue(n),
+			&redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	var dues []due
+	for n, c := range peeks {
+		for _, z := range c.Val() {
+			dues = append(dues, due{n, z.Member.(string), z.Score})
 		}
 	}
-	cmds, err := runAll(ctx, s.rdb, claimScript, calls)
+	slices.SortFunc(dues, func(a, b due) int { return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id)) })
+	return dues[:min(len(dues), max)], nil
+}
+
+// take claims dues for claim, those still due by now (or already taken by
+// claim), and returns them in the order of dues.
+func (s *Store) take(ctx context.Context, now time.Time, claim string, dues []due) ([]*bot.Envelope, error) {
+	args := make([][]any, shards)
+	for _, d := range dues {
+		if args[d.shard] == nil {
+			args[d.shard] = []any{now.UnixMilli(), claim}
+		}
+		args[d.shard] = append(args[d.shard], d.id)
+	}
+	var calls []scriptCall
+	var from []int
+	for n, a := range args {
+		if a != nil {
+			calls = append(calls, scriptCall{[]string{s.keys.outboxDue(n), s.keys.outboxMsg(n)}, a})
+			from = append(from, n)
+		}
+	}
+	cmds, err := runAll(ctx, s.rdb, takeScript, calls)
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	// Each shard gave up to max: decode only those that may be among the
-	// max soonest due (the order is by due time first), not the surplus
-	// that goes back; with a backlog that is most of them.
-	type raw struct {
-		shard   int
-		id, env string
-		due     float64
-	}
-	var raws []raw
-	for n, cmd := range cmds {
+	got := map[string]*bot.Envelope{}
+	for i, cmd := range cmds {
 		vals, err := cmd.StringSlice()
 		if err != nil {
-			return nil, fmt.Errorf("claim in shard %d: %w", n, err)
+			return nil, fmt.Errorf("claim in shard %d: %w", from[i], err)
 		}
-		for i := 0; i+2 < len(vals); i += 3 {
-			due, _ := strconv.ParseFloat(vals[i+1], 64)
-			raws = append(raws, raw{n, vals[i], vals[i+2], due})
-		}
-	}
-	var cut float64 // decode those due at or before it
-	if len(raws) > max {
-		dues := make([]float64, len(raws))
-		for i, r := range raws {
-			dues[i] = r.due
-		}
-		slices.Sort(dues)
-		cut = dues[max-1]
-	}
-	var got, rest []claimed
-	for _, r := range raws {
-		if len(raws) > max && r.due > cut {
-			rest = append(rest, claimed{&bot.Envelope{Message: bot.Message{ID: r.id}, Shard: r.shard}, r.due})
-			continue
-		}
-		e := new(bot.Envelope)
-		if err := json.Unmarshal([]byte(r.env), e); err != nil {
-			return nil, fmt.Errorf("decode message %s: %w", r.id, err)
-		}
-		e.Shard = r.shard
-		got = append(got, claimed{e, r.due})
-	}
-	slices.SortFunc(got, func(a, b claimed) int {
-		return cmp.Or(cmp.Compare(a.due, b.due), a.env.Queued.Compare(b.env.Queued), strings.Compare(a.env.ID, b.env.ID))
-	})
-	if len(got) > max {
-		rest = append(rest, got[max:]...)
-		got = got[:max]
-	}
-	if len(rest) > 0 {
-		if err := s.unclaim(ctx, until, rest); err != nil {
-			return nil, err
+		for j := 0; j+1 < len(vals); j += 2 {
+			e := new(bot.Envelope)
+			if err := json.Unmarshal([]byte(vals[j+1]), e); err != nil {
+				return nil, fmt.Errorf("decode message %s: %w", vals[j], err)
+			}
+			e.Shard, e.Claim = from[i], claim
+			got[vals[j]] = e
 		}
 	}
-	out := make([]*bot.Envelope, len(got))
-	for i, c := range got {
-		out[i] = c.env
+	out := make([]*bot.Envelope, 0, len(got))
+	for _, d := range dues { // oldest first
+		if e := got[d.id]; e != nil {
+			out = append(out, e)
+		}
 	}
 	return out, nil
 }
 
-// unclaim gives back what a Claim took beyond its max.
-func (s *Store) unclaim(ctx context.Context, until int64, surplus []claimed) error {
-	args := make([][]any, shards)
-	for _, c := range surplus {
-		n := c.env.Shard
-		if args[n] == nil {
-			args[n] = []any{until}
-		}
-		args[n] = append(args[n], c.env.ID, strconv.FormatFloat(c.due, 'f', -1, 64))
-	}
-	var calls []scriptCall
-	for n, a := range args {
-		if a != nil {
-			calls = append(calls, scriptCall{[]string{s.keys.outboxDue(n)}, a})
-		}
-	}
-	if _, err := runAll(ctx, s.rdb, unclaimScript, calls); err != nil {
-		return fmt.Errorf("claim: give back surplus: %w", err)
-	}
-	return nil
+// claimName is the due time a claim gives the messages it takes: the end
+// of the lease in unix ms less a random fraction of a millisecond that
+// tells this claim from another ending in the same millisecond (less, so
+// that the message is claimable again at the lease's end). Steps of
+// 1/2048 ms are exact in a float64 until the year 4000.
+func claimName(until time.Time) string {
+	return strconv.FormatFloat(float64(until.UnixMilli())-float64(1+mrand.IntN(2047))/2048, 'f', -1, 64)
 }
 
 // Ack removes a delivered message. Round trips: 1 (MULTI ZREM HDEL EXEC).
@@ -154,8 +183,51 @@ func (s *Store) Ack(ctx context.Context, e *bot.Envelope) error {
 	return nil
 }
 
-// Defer stores e and makes it due at at. Round trips: 1 (MULTI HSET ZADD
-// EXEC).
+// deferScript stores a message and makes it due at a time, unless the
+// claim it was handed out by is no longer its own: the lease ran out and
+// another deliverer took it, or this is the same write sent again after
+// it was done (go-redis resends after a read timeout) and another
+// deliverer has claimed it since.
+//
+// KEYS[1] outbox due zset
+// KEYS[2] outbox message hash
+//
+// ARGV[1] message id
+// ARGV[2] the claim that handed it out ("": none, write anyway)
+// ARGV[3] envelope JSON
+// ARGV[4] due time, unix ms
+//
+// Returns 1 when written, 0 when the claim is no longer its own.
+var deferScript = redis.NewScript(`
+if ARGV[2] ~= '' and tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+return 1
+`)
+
+// parkScript moves a message to the parked ones, unless the claim it was
+// handed out by is no longer its own (see deferScript).
+//
+// KEYS[1] outbox due zset
+// KEYS[2] outbox message hash
+// KEYS[3] parked hash
+//
+// ARGV[1] message id
+// ARGV[2] the claim that handed it out ("": none, park anyway)
+// ARGV[3] envelope JSON
+//
+// Returns 1 when parked, 0 when the claim is no longer its own.
+var parkScript = redis.NewScript(`
+if ARGV[2] ~= '' and tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`)
+
+// Defer stores e and makes it due at at. When another claim has taken e
+// since the one that handed it out (its lease ran out), it does nothing:
+// e is the other deliverer's now. Round trips: 1 (EVALSHA).
 func (s *Store) Defer(ctx context.Context, e *bot.Envelope, at time.Time) error {
 	if err := checkShard(e); err != nil {
 		return fmt.Errorf("defer: %w", err)
@@ -164,19 +236,16 @@ func (s *Store) Defer(ctx context.Context, e *bot.Envelope, at time.Time) error 
 	if err != nil {
 		return fmt.Errorf("defer %s: %w", e.ID, err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.keys.outboxMsg(e.Shard), e.ID, b)
-		p.ZAdd(ctx, s.keys.outboxDue(e.Shard), redis.Z{Score: float64(at.UnixMilli()), Member: e.ID})
-		return nil
-	})
-	if err != nil {
+	keys := []string{s.keys.outboxDue(e.Shard), s.keys.outboxMsg(e.Shard)}
+	if err := deferScript.Run(ctx, s.rdb, keys, e.ID, e.Claim, b, at.UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("defer %s: %w", e.ID, err)
 	}
 	return nil
 }
 
 // Park moves e out of the outbox into the parked messages, with its
-// reason in e.Err. Round trips: 1 (MULTI HSET ZREM HDEL EXEC).
+// reason in e.Err; like Defer, not when another claim has taken e since.
+// Round trips: 1 (EVALSHA).
 func (s *Store) Park(ctx context.Context, e *bot.Envelope) error {
 	if err := checkShard(e); err != nil {
 		return fmt.Errorf("park: %w", err)
@@ -185,13 +254,8 @@ func (s *Store) Park(ctx context.Context, e *bot.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("park %s: %w", e.ID, err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.keys.outboxParked(e.Shard), e.ID, b)
-		p.ZRem(ctx, s.keys.outboxDue(e.Shard), e.ID)
-		p.HDel(ctx, s.keys.outboxMsg(e.Shard), e.ID)
-		return nil
-	})
-	if err != nil {
+	keys := []string{s.keys.outboxDue(e.Shard), s.keys.outboxMsg(e.Shard), s.keys.outboxParked(e.Shard)}
+	if err := parkScript.Run(ctx, s.rdb, keys, e.ID, e.Claim, b).Err(); err != nil {
 		return fmt.Errorf("park %s: %w", e.ID, err)
 	}
 	return nil

@@ -152,53 +152,6 @@ var enqueueScript = redis.NewScript(enqueueLua + `
 return enqueue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 4, tonumber(ARGV[3]))
 `)
 
-// claimScript takes up to max messages due by now from one shard, oldest
-// first, and hides each until the lease ends by moving its due time there.
-// An id without a message (no write of the store leaves one) is dropped.
-//
-// KEYS[1] outbox due zset
-// KEYS[2] outbox message hash
-//
-// ARGV[1] now, unix ms
-// ARGV[2] end of the lease, unix ms
-// ARGV[3] max
-//
-// Returns id, due time before the claim, envelope JSON; repeated.
-var claimScript = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
-local out = {}
-for i = 1, #due, 2 do
-  local id = due[i]
-  local env = redis.call('HGET', KEYS[2], id)
-  if env then
-    redis.call('ZADD', KEYS[1], ARGV[2], id)
-    table.insert(out, id)
-    table.insert(out, due[i + 1])
-    table.insert(out, env)
-  else
-    redis.call('ZREM', KEYS[1], id)
-  end
-end
-return out
-`)
-
-// unclaimScript gives back messages a Claim took but did not hand out,
-// restoring their due time if the claim is still the one made.
-//
-// KEYS[1] outbox due zset
-//
-// ARGV[1] end of the lease of that claim, unix ms
-// ARGV[2 ..] id, due time before the claim; repeated
-var unclaimScript = redis.NewScript(`
-for i = 2, #ARGV, 2 do
-  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if s and tonumber(s) == tonumber(ARGV[1]) then
-    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
-  end
-end
-return 1
-`)
-
 // unparkScript moves a parked message back into the outbox.
 //
 // KEYS[1] outbox due zset

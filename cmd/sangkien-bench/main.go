@@ -3,7 +3,9 @@
 // throughput and latency beside redis-benchmark's SET ceiling, Redis round
 // trips per handled update, the cost of the scheduled jobs, Redis memory
 // per proposal, and delivery against Telegram's sending limits, with one
-// and with three replicas. docs/BENCHMARKS.md holds the last run.
+// and with three replicas; and, with -only flood, the cost of a flood to
+// one chat draining behind its limit. docs/BENCHMARKS.md holds the last
+// runs.
 //
 //	go run ./cmd/sangkien-bench            # starts a redis-server on a free port
 //	SANGKIEN_BENCH_REDIS_URL=redis://... go run ./cmd/sangkien-bench   # a scratch Redis it may flush
@@ -31,7 +33,10 @@ func main() {
 	burst := flag.Int("burst", 100, "messages more to one chat")
 	workers := flag.Int("workers", 0, "each deliverer's workers (0: the Deliverer's default)")
 	window := flag.Duration("delivery-window", 45*time.Second, "longest a delivery run at Telegram's own limits lasts (0: until all are sent)")
-	only := flag.String("only", "", "comma-separated sections to run: engine,trips,jobs,memory,delivery (default all)")
+	floodN := flag.Int("flood", 1200, "messages to one chat of the flood run")
+	floodWindow := flag.Duration("flood-window", time.Minute, "the first stretch of the flood's drain, measured apart")
+	floodMax := flag.Duration("flood-max", 30*time.Minute, "longest the flood run drains")
+	only := flag.String("only", "", "comma-separated sections to run: engine,trips,jobs,memory,delivery (default all), and flood (only when named: it drains for about 20 minutes)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -132,6 +137,21 @@ func main() {
 				fmt.Printf("| %d | %s | %d | %d / %d | %s | %.1f | %.1f%% | %d | %d | %s | %d | %s |\n", r.scale, secs(r.per), r.replicas, r.sent, r.queued, secs(r.window),
 					r.rate, 100*r.rate/r.limit, r.burstSent, r.botViol, span(r.botSpan), r.chatViol, span(r.chatSpan))
 			}
+		}
+		fmt.Println()
+	}
+	if strings.Contains(","+*only+",", ",flood,") {
+		fmt.Println("## A flood to one chat behind its limit")
+		fmt.Println()
+		fmt.Printf("%d messages queued at once to one Telegram chat; one Deliverer (defaults: 4 workers, batch 32, poll 250 ms) with the Telegram adapter (default limits: one message a chat each 1.02 s) against the fake Bot API server, measured over the first %s of the drain and over all of it (at most %s). CPU: of one core; this process holds the deliverer, the adapter and the fake server. Commands: as Redis counts them (INFO commandstats, the commands scripts run included).\n\n", *floodN, *floodWindow, *floodMax)
+		fmt.Println("| stretch | sent / queued | over | process CPU | redis-server CPU | Redis commands/s | in order |")
+		fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+		first, all := flood(ctx, url, rdb, *floodN, *floodWindow, *floodMax)
+		for _, r := range []struct {
+			name string
+			floodRow
+		}{{"first " + floodWindow.String(), first}, {"all", all}} {
+			fmt.Printf("| %s | %d / %d | %s | %.1f%% | %.1f%% | %.0f | %t |\n", r.name, r.sent, r.queued, secs(r.window), 100*r.cpu, 100*r.redisCPU, r.commands, r.ordered)
 		}
 		fmt.Println()
 	}

@@ -86,13 +86,24 @@ func redisBenchmarkSET(host, port string, clients, n int) float64 {
 
 // info reads one field of INFO section as an integer.
 func info(ctx context.Context, rdb redis.UniversalClient, section, field string) int64 {
+	x, _ := strconv.ParseInt(infoField(ctx, rdb, section, field), 10, 64)
+	return x
+}
+
+// infoFloat reads one field of INFO section as a number (used_cpu_sys).
+func infoFloat(ctx context.Context, rdb redis.UniversalClient, section, field string) float64 {
+	x, _ := strconv.ParseFloat(infoField(ctx, rdb, section, field), 64)
+	return x
+}
+
+// infoField reads one field of INFO section ("" when there is none).
+func infoField(ctx context.Context, rdb redis.UniversalClient, section, field string) string {
 	for _, l := range strings.Split(rdb.Info(ctx, section).Val(), "\r\n") {
 		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			x, _ := strconv.ParseInt(v, 10, 64)
-			return x
+			return v
 		}
 	}
-	return 0
+	return ""
 }
 
 // commandCalls is the number of commands the server executed, from INFO

@@ -13,7 +13,9 @@ import (
 )
 
 // console runs the terminal platform: the engine and a deliverer that
-// prints every message, whoever it is for.
+// prints the messages to console: addresses. Messages for other platforms
+// stay in the outbox for serve: the console may run on a deployment's
+// store.
 func (e *env) console(args []string) error {
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -33,7 +35,8 @@ func (e *env) console(args []string) error {
 		}
 	}
 	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Prompt: isTerminal(e.stdin)}
-	d := a.deliverer(map[string]bot.Sender{"*": ad}, e.log)
+	d := a.deliverer(map[string]bot.Sender{"console": ad}, e.log)
+	d.Partial = true
 	// One drain at a time, so that the replies to a line are printed before
 	// the next line is read (and its numbers press their buttons).
 	var mu sync.Mutex

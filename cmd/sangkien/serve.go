@@ -179,6 +179,9 @@ func (e *env) serve() error {
 			break
 		}
 	}
+	if n := d.RateLimited(); n > 0 {
+		e.log.Info("serve: messages waiting on a rate limit stay in the outbox for the next start", "count", n)
+	}
 	e.log.Info("serve: stopped")
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/storage"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test at once.
@@ -39,6 +40,20 @@ type fakePlatform struct {
 	sent    []string
 	stopped bool
 	engine  *bot.Engine
+	// wait, when set, is the platform's rate limit: how long address
+	// waits for its next message (0: now).
+	wait   func(address string) time.Duration
+	limits int // calls of the limit
+}
+
+func (f *fakePlatform) limit(ctx context.Context, address string) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limits++
+	if f.wait == nil {
+		return 0, nil
+	}
+	return f.wait(address), nil
 }
 
 func (f *fakePlatform) Send(ctx context.Context, address string, m *bot.Message) (string, error) {
@@ -65,11 +80,16 @@ func (f *fakePlatform) sentTo(prefix string) []string {
 // exit code.
 func startServe(t *testing.T, vars map[string]string) (string, *fakePlatform, *syncBuffer, func() int) {
 	t.Helper()
-	fp := &fakePlatform{}
+	return startServeWith(t, vars, &fakePlatform{})
+}
+
+// startServeWith is startServe on the platform fp.
+func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (string, *fakePlatform, *syncBuffer, func() int) {
+	t.Helper()
 	saved := platformFactories
 	platformFactories = append(platformFactories[:len(platformFactories):len(platformFactories)], func(e *env, a *app, mux *http.ServeMux) (*platform, error) {
 		fp.engine = a.engine
-		return &platform{name: "console", sender: fp, stop: func(context.Context) {
+		return &platform{name: "console", sender: fp, limit: fp.limit, stop: func(context.Context) {
 			fp.mu.Lock()
 			fp.stopped = true
 			fp.mu.Unlock()
@@ -171,5 +191,53 @@ func TestServeRefusesWithoutAPlatform(t *testing.T) {
 	r := runCmd(t, env, "", "serve")
 	if r.code != 1 || !strings.Contains(r.stderr, "no platform configured") {
 		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+}
+
+// Messages that wait only on a rate limit when serve stops stay in the
+// outbox for the next start, and the log says how many.
+func TestServeStopCountsMessagesLeftToARateLimit(t *testing.T) {
+	env, rdb := redisEnv(t)
+	fp := &fakePlatform{}
+	first := true
+	fp.wait = func(string) time.Duration {
+		if first {
+			first = false
+			return 0
+		}
+		return time.Hour
+	}
+	_, fp, logs, stop := startServeWith(t, env, fp)
+	msgs := []bot.Message{
+		{ID: bot.NewMessageID(), To: []string{"console:flood"}, Text: bot.Text{{Text: "one"}}},
+		{ID: bot.NewMessageID(), To: []string{"console:flood"}, Text: bot.Text{{Text: "two"}}},
+	}
+	if err := storage.New(rdb).Enqueue(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fp.mu.Lock()
+		n := fp.limits
+		fp.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the limit was asked %d times", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exit %d\n%s", code, logs.String())
+	}
+	if got := fp.sentTo("console:flood"); len(got) != 1 {
+		t.Errorf("sent %v, want the first only", got)
+	}
+	if !regexp.MustCompile(`rate limit stay in the outbox for the next start" count=1`).MatchString(logs.String()) {
+		t.Errorf("the stop does not count the message left to the limit:\n%s", logs.String())
+	}
+	if w, _, err := storage.New(rdb).Depth(context.Background()); err != nil || w != 1 {
+		t.Errorf("outbox after the stop: %d waiting (%v), want 1", w, err)
 	}
 }
