@@ -289,9 +289,16 @@ func sign(req *http.Request, body string, at time.Time, key string) {
 // work after the ack, and delivers what the engine enqueued.
 func (r *rig) post(path, contentType, body string, hdr ...string) *httptest.ResponseRecorder {
 	r.t.Helper()
+	return r.postAt(time.Now(), path, contentType, body, hdr...)
+}
+
+// postAt is post with the request signed at at: the same at and body make
+// the same request, byte for byte (a replay).
+func (r *rig) postAt(at time.Time, path, contentType, body string, hdr ...string) *httptest.ResponseRecorder {
+	r.t.Helper()
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", contentType)
-	sign(req, body, time.Now(), secret)
+	sign(req, body, at, secret)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -374,6 +381,13 @@ func (r *rig) find(channel, label string) (posted, *bot.Button) {
 // a text input, a date or a choice, true for a ticked box.
 func (r *rig) submit(user string, values map[string]any) *httptest.ResponseRecorder {
 	r.t.Helper()
+	return r.interact(r.submission(user, values))
+}
+
+// submission is the view_submission payload of the latest modal with
+// values, as submit sends it.
+func (r *rig) submission(user string, values map[string]any) map[string]any {
+	r.t.Helper()
 	v := r.slack.lastView().View
 	state := map[string]any{}
 	for k, val := range values {
@@ -402,11 +416,11 @@ func (r *rig) submit(user string, values map[string]any) *httptest.ResponseRecor
 		}
 		state[k] = map[string]any{k: a}
 	}
-	return r.interact(map[string]any{
+	return map[string]any{
 		"type": "view_submission", "trigger_id": "T-submit",
 		"user": map[string]any{"id": user, "name": strings.ToLower(user)},
 		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": v["callback_id"], "private_metadata": v["private_metadata"], "blocks": v["blocks"], "state": map[string]any{"values": state}},
-	})
+	}
 }
 
 // inputs lists a view's input blocks: block id and element type.

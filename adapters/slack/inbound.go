@@ -181,8 +181,10 @@ func unescape(s string) string {
 
 // onCommand handles /sangkien: /sangkien propose opens the form modal,
 // at once, as the trigger lasts three seconds; the rest goes to the engine.
-func (a *Adapter) onCommand(ctx context.Context, c *slack.SlashCommand) {
+// id is the update id the engine dedupes the command by ("": none).
+func (a *Adapter) onCommand(ctx context.Context, c *slack.SlashCommand, id string) {
 	in := input(c.UserID, c.UserName)
+	in.UpdateID = id
 	in.Text = a.commandText(unescape(c.Text), true)
 	word, rest, _ := strings.Cut(strings.TrimPrefix(in.Text, "/"), " ")
 	switch strings.ToLower(word) {
@@ -204,13 +206,15 @@ func (a *Adapter) onCommand(ctx context.Context, c *slack.SlashCommand) {
 // openProposalForm shows the proposal form; should Slack refuse the modal,
 // the chat form starts instead.
 func (a *Adapter) openProposalForm(ctx context.Context, in bot.Input, trigger string) {
-	f, err := a.cfg.Engine.ProposalForm(ctx, in)
+	f, err := a.cfg.Engine.ProposalForm(ctx, formInput(in))
 	switch {
 	case bot.ErrorCode(err) == bot.EUnavailable:
 		a.unavailable(ctx, in, err)
 		return
 	case err != nil:
 		return // refused; the engine said why
+	case len(f.Inputs) == 0:
+		return // a duplicate: the engine did nothing, nor do we
 	}
 	if _, err := a.api.OpenViewContext(ctx, trigger, modal(f, callbackPropose, "")); err != nil {
 		a.log.Warn("views.open: the chat form instead", "err", err)
@@ -219,11 +223,12 @@ func (a *Adapter) openProposalForm(ctx context.Context, in bot.Input, trigger st
 }
 
 // onAction handles a button press: a button that asks for answers opens
-// their modal; any other goes to the engine.
-func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback) {
+// their modal; any other goes to the engine. id is the update id the
+// engine dedupes the press by ("": none).
+func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback, id string) {
 	act := cb.ActionCallback.BlockActions[0]
 	in := input(cb.User.ID, userName(cb.User))
-	in.Button = act.Value
+	in.Button, in.UpdateID = act.Value, id
 	ch, ts := cb.Container.ChannelID, cb.Container.MessageTs
 	if ch == "" {
 		ch = cb.Channel.ID
@@ -234,7 +239,7 @@ func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback) {
 	if validID(ch) && ts != "" {
 		in.Ref = "slack:" + ch + ":" + ts
 	}
-	f, err := a.cfg.Engine.ActionForm(ctx, in)
+	f, err := a.cfg.Engine.ActionForm(ctx, formInput(in))
 	switch {
 	case errors.Is(err, bot.ErrNoForm):
 		a.handle(ctx, in)
@@ -244,6 +249,8 @@ func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback) {
 		return
 	case err != nil:
 		return // refused; the engine said why
+	case len(f.Inputs) == 0:
+		return // a duplicate: the engine did nothing, nor do we
 	}
 	meta, _ := json.Marshal(actionMeta{Button: in.Button, Ref: in.Ref})
 	if _, err := a.api.OpenViewContext(ctx, cb.TriggerID, modal(f, callbackAction, string(meta))); err != nil {
@@ -251,6 +258,17 @@ func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback) {
 		a.log.Warn("views.open: asking in the chat instead", "err", err)
 		a.handle(ctx, in)
 	}
+}
+
+// formInput is in as the engine's form entry points take it: under an
+// update id of its own, so that the handling that may follow (the chat
+// form when Slack refuses the modal, a button that opens none) is not
+// taken for a duplicate of the form's. A duplicate form comes back empty.
+func formInput(in bot.Input) bot.Input {
+	if in.UpdateID != "" {
+		in.UpdateID += ":form"
+	}
+	return in
 }
 
 func userName(u slack.User) string {
@@ -262,11 +280,14 @@ func userName(u slack.User) string {
 
 // onSubmit handles a modal's submission and returns Slack's answer: the
 // errors by block, or nil to close the modal. It must return within
-// SubmitTimeout: Slack waits three seconds for it.
-func (a *Adapter) onSubmit(ctx context.Context, cb *slack.InteractionCallback) *slack.ViewSubmissionResponse {
+// SubmitTimeout: Slack waits three seconds for it. id is the update id
+// the engine dedupes the submission by ("": none): a duplicate records
+// nothing and closes the modal.
+func (a *Adapter) onSubmit(ctx context.Context, cb *slack.InteractionCallback, id string) *slack.ViewSubmissionResponse {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.SubmitTimeout)
 	defer cancel()
 	in := input(cb.User.ID, userName(cb.User))
+	in.UpdateID = id
 	values := stateValues(cb.View.State)
 	var errs bot.FieldErrors
 	var err error

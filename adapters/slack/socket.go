@@ -87,7 +87,7 @@ func (a *Adapter) envelope(ctx context.Context, ev socketmode.Event, ack func(so
 			a.log.Info("socket mode: not a slash command", "err", err)
 			return
 		}
-		a.later(func(ctx context.Context) { a.onCommand(ctx, cmd) })
+		a.later(func(ctx context.Context) { a.onCommand(ctx, cmd, "") })
 	case socketmode.EventTypeInteractive:
 		cb, err := decodeInteraction(req.Payload)
 		if err != nil {
@@ -102,7 +102,7 @@ func (a *Adapter) envelope(ctx context.Context, ev socketmode.Event, ack func(so
 			a.inflight.Add(1)
 			go func() {
 				defer a.inflight.Done()
-				resp := a.onSubmit(context.WithoutCancel(ctx), cb)
+				resp := a.onSubmit(context.WithoutCancel(ctx), cb, "")
 				if resp == nil {
 					ack(env, nil)
 					return
@@ -112,7 +112,7 @@ func (a *Adapter) envelope(ctx context.Context, ev socketmode.Event, ack func(so
 			return
 		}
 		ack(*req, nil)
-		a.interaction(ctx, cb)
+		a.interaction(ctx, cb, "")
 	default:
 		ack(*req, nil)
 	}

@@ -28,7 +28,7 @@ func (a *Adapter) WebhookPath() string {
 }
 
 // Webhook receives updates that Telegram posts: 401 without the secret
-// token header, 403 with a wrong one, 400 for a body that is no update,
+// token header, 403 with a wrong one (both before the body is read), 400 for a body that is no update,
 // else the update is handled before the 200, so Telegram sends the next
 // one only after it.
 func (a *Adapter) Webhook() http.Handler {
@@ -40,11 +40,11 @@ func (a *Adapter) Webhook() http.Handler {
 		}
 		got := r.Header.Get(secretHeader)
 		if got == "" {
-			http.Error(w, "missing "+secretHeader, http.StatusUnauthorized)
+			refuse(w, "missing "+secretHeader, http.StatusUnauthorized)
 			return
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.WebhookSecret)) != 1 {
-			http.Error(w, "wrong "+secretHeader, http.StatusForbidden)
+			refuse(w, "wrong "+secretHeader, http.StatusForbidden)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxUpdate)
@@ -56,6 +56,14 @@ func (a *Adapter) Webhook() http.Handler {
 		a.handle(r.Context(), *u)
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// refuse answers code before the body is read, and closes the connection
+// after the answer, so that net/http does not wait for a body that a slow
+// client may never send.
+func refuse(w http.ResponseWriter, msg string, code int) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, msg, code)
 }
 
 // RegisterWebhook tells Telegram to post updates to WebhookURL with the

@@ -117,7 +117,7 @@ func newServeProc(t *testing.T, bin, redisURL, orgPath, api string) *serveProc {
 			"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 			"SANGKIEN_REDIS_URL=" + redisURL, "SANGKIEN_ORG=" + orgPath,
 			"SANGKIEN_TELEGRAM_TOKEN=" + telegramtest.Token, "SANGKIEN_TELEGRAM_API=" + api,
-			"SANGKIEN_HTTP_ADDR=127.0.0.1:0", "SANGKIEN_LOG_FORMAT=json",
+			"SANGKIEN_HTTP_ADDR=127.0.0.1:0", "SANGKIEN_OPS_ADDR=127.0.0.1:0", "SANGKIEN_LOG_FORMAT=json",
 		}}
 	t.Cleanup(func() {
 		p.kill()

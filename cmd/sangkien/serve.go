@@ -41,6 +41,83 @@ var platformFactories []func(e *env, a *app, mux *http.ServeMux) (*platform, err
 // runnerFactories build the other background parts.
 var runnerFactories []func(e *env, a *app) (*runner, error)
 
+// defaultOpsAddr is where /healthz, /readyz and /metrics answer unless
+// SANGKIEN_OPS_ADDR says otherwise: loopback, never the world.
+const defaultOpsAddr = "127.0.0.1:9090"
+
+// timeouts bound what a client may hold of the HTTP servers.
+type timeouts struct {
+	read, write, idle time.Duration
+}
+
+// httpTimeouts reads SANGKIEN_HTTP_READ_TIMEOUT (a whole request, headers
+// and body: default 20s), SANGKIEN_HTTP_WRITE_TIMEOUT (from the end of
+// the headers to the end of the answer, which must cover a Telegram
+// update's handling: default 60s) and SANGKIEN_HTTP_IDLE_TIMEOUT (an idle
+// keep-alive connection: default 120s, above the 60s idle timeout of
+// common load balancers).
+func (e *env) httpTimeouts() (timeouts, error) {
+	t := timeouts{read: 20 * time.Second, write: 60 * time.Second, idle: 120 * time.Second}
+	for _, v := range []struct {
+		name string
+		d    *time.Duration
+	}{{"SANGKIEN_HTTP_READ_TIMEOUT", &t.read}, {"SANGKIEN_HTTP_WRITE_TIMEOUT", &t.write}, {"SANGKIEN_HTTP_IDLE_TIMEOUT", &t.idle}} {
+		s := e.getenv(v.name)
+		if s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return t, fmt.Errorf("%s=%q: want a positive duration such as 20s", v.name, s)
+		}
+		*v.d = d
+	}
+	return t, nil
+}
+
+// listen serves h on addr with the timeouts, in the background; the
+// server's name and the address it got are logged ("serve: http").
+func (e *env) listen(name, addr string, h http.Handler, t timeouts) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s (%s): %w", addr, name, err)
+	}
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: min(10*time.Second, t.read), ReadTimeout: t.read,
+		WriteTimeout: t.write, IdleTimeout: t.idle, MaxHeaderBytes: 64 << 10,
+	}
+	e.log.Info("serve: "+name, "addr", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error(name, "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
+
+// readyz answers 200 when ping reaches the store and every platform is
+// connected, else 503 naming what failed, never how: the error (which
+// carries addresses) is not shown.
+func readyz(ping func(context.Context) error, platforms []*platform) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if ping(ctx) != nil {
+			http.Error(w, "store: unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		for _, p := range platforms {
+			if p.ready != nil && !p.ready() {
+				http.Error(w, p.name+": not connected", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fmt.Fprintln(w, "ready")
+	})
+}
+
 // serve runs the configured adapters, the schedules, the delivery worker
 // and the HTTP server until SIGINT or SIGTERM, then stops in order: inbound
 // first, then the schedules, then the outbox drain (up to 10 seconds), then
@@ -96,35 +173,31 @@ func (e *env) serve() error {
 		}
 	}
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := a.store.Ping(ctx); err != nil {
-			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		for _, p := range platforms {
-			if p.ready != nil && !p.ready() {
-				http.Error(w, p.name+": not connected", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", met.handler())
-	addr := e.get("SANGKIEN_HTTP_ADDR", ":8080")
-	ln, err := net.Listen("tcp", addr)
+	// The public listener carries the webhooks and a plain /healthz for
+	// load balancers; readiness and metrics are on the operations address
+	// only (docs/operations.md).
+	mux.HandleFunc("GET /healthz", healthz)
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", healthz)
+	ops.Handle("GET /readyz", readyz(a.store.Ping, platforms))
+	ops.Handle("GET /metrics", met.handler())
+	to, err := e.httpTimeouts()
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
+		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	e.log.Info("serve: http", "addr", ln.Addr().String())
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			e.log.Error("http", "err", err)
+	refusals := newRefusalLog(e.log, time.Now)
+	srv, err := e.listen("http", e.get("SANGKIEN_HTTP_ADDR", ":8080"), refusals.wrap(mux), to)
+	if err != nil {
+		return err
+	}
+	if addr := e.get("SANGKIEN_OPS_ADDR", defaultOpsAddr); addr != "off" {
+		opsSrv, err := e.listen("ops", addr, ops, to)
+		if err != nil {
+			_ = srv.Close()
+			return err
 		}
-	}()
+		defer func() { _ = opsSrv.Close() }()
+	}
 
 	inbound, stopInbound := context.WithCancel(context.Background())
 	jobs, stopJobs := context.WithCancel(context.Background())

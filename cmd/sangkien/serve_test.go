@@ -89,6 +89,12 @@ func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (str
 	saved := platformFactories
 	platformFactories = append(platformFactories[:len(platformFactories):len(platformFactories)], func(e *env, a *app, mux *http.ServeMux) (*platform, error) {
 		fp.engine = a.engine
+		// A handler that reads the whole body, as the webhooks do.
+		mux.HandleFunc("POST /test/read", func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.ReadAll(r.Body); err != nil {
+				http.Error(w, "unreadable", http.StatusBadRequest)
+			}
+		})
 		return &platform{name: "console", sender: fp, limit: fp.limit, stop: func(context.Context) {
 			fp.mu.Lock()
 			fp.stopped = true
@@ -127,6 +133,17 @@ func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (str
 	}
 }
 
+// opsURL is the base URL of the operations endpoints of the serve whose
+// logs are logs.
+func opsURL(t *testing.T, logs *syncBuffer) string {
+	t.Helper()
+	m := regexp.MustCompile(`serve: ops" addr=(\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no ops address in the logs:\n%s", logs)
+	}
+	return "http://" + m[1]
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -141,11 +158,20 @@ func get(t *testing.T, url string) (int, string) {
 func TestServeHealthMetricsDeliveryAndShutdown(t *testing.T) {
 	env, _ := redisEnv(t)
 	base, fp, logs, stop := startServe(t, env)
-	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
-		t.Fatalf("healthz %d %q", code, body)
+	ops := opsURL(t, logs)
+	for _, u := range []string{base, ops} {
+		if code, body := get(t, u+"/healthz"); code != 200 || body != "ok\n" {
+			t.Fatalf("healthz %d %q", code, body)
+		}
 	}
-	if code, body := get(t, base+"/readyz"); code != 200 {
+	if code, body := get(t, ops+"/readyz"); code != 200 {
 		t.Fatalf("readyz %d %q", code, body)
+	}
+	// Readiness and metrics are not on the public listener.
+	for _, path := range []string{"/readyz", "/metrics"} {
+		if code, _ := get(t, base+path); code != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", path, code)
+		}
 	}
 	// An update through the engine is delivered by serve's worker.
 	if err := fp.engine.Handle(context.Background(), bot.Input{Platform: "console", UpdateID: "1", Chat: "console:an", Sender: "console:an", Text: "/help"}); err != nil {
@@ -158,7 +184,7 @@ func TestServeHealthMetricsDeliveryAndShutdown(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_, body := get(t, base+"/metrics")
+	_, body := get(t, ops+"/metrics")
 	for _, want := range []string{
 		`sangkien_updates_total{outcome="ok",platform="console"} 1`,
 		`sangkien_deliveries_total{platform="console",result="sent"} 1`,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,24 +25,7 @@ import (
 func TestServeRunsSlackOverHTTP(t *testing.T) {
 	var mu sync.Mutex
 	var posted []string
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		form, _ := url.ParseQuery(string(body))
-		w.Header().Set("Content-Type", "application/json")
-		switch strings.TrimPrefix(r.URL.Path, "/api/") {
-		case "auth.test":
-			fmt.Fprint(w, `{"ok":true,"team":"Demo","user":"sangkien","team_id":"T1","user_id":"UBOT"}`)
-		case "conversations.open":
-			fmt.Fprintf(w, `{"ok":true,"channel":{"id":"D%s"}}`, strings.TrimPrefix(form.Get("users"), "U"))
-		case "chat.postMessage":
-			mu.Lock()
-			posted = append(posted, form.Get("channel")+": "+form.Get("blocks"))
-			mu.Unlock()
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.000100"}`, form.Get("channel"))
-		default:
-			fmt.Fprint(w, `{"ok":false,"error":"unknown_method"}`)
-		}
-	}))
+	api := fakeSlackAPI(&mu, &posted)
 	defer api.Close()
 	env, _ := redisEnv(t)
 	env["SANGKIEN_SLACK_BOT_TOKEN"] = "xoxb-test"
@@ -72,8 +56,27 @@ func TestServeRunsSlackOverHTTP(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := send("forged"); code != http.StatusUnauthorized {
-		t.Errorf("forged: %d", code)
+	// 100 forged requests: each refused, one log record.
+	for range 100 {
+		if code := send("forged"); code != http.StatusUnauthorized {
+			t.Fatalf("forged: %d", code)
+		}
+	}
+	if n := strings.Count(logs.String(), "refused a request"); n != 1 {
+		t.Errorf("%d log records for 100 forged requests from one source, want 1:\n%s", n, logs)
+	}
+	// Without the signature headers: 401 before the body, which never comes.
+	c := dialServe(t, base)
+	if _, err := io.WriteString(c, "POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Errorf("unsigned: %d, close %v", resp.StatusCode, resp.Close)
 	}
 	if code := send("s3cret"); code != http.StatusOK {
 		t.Fatalf("signed: %d", code)
@@ -96,6 +99,29 @@ func TestServeRunsSlackOverHTTP(t *testing.T) {
 	if len(posted) != 1 || !strings.HasPrefix(posted[0], "D100: ") || !json.Valid([]byte(strings.TrimPrefix(posted[0], "D100: "))) {
 		t.Errorf("posted %q", posted)
 	}
+}
+
+// fakeSlackAPI is the Web API methods serve calls, recording the posted
+// messages.
+func fakeSlackAPI(mu *sync.Mutex, posted *[]string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		w.Header().Set("Content-Type", "application/json")
+		switch strings.TrimPrefix(r.URL.Path, "/api/") {
+		case "auth.test":
+			fmt.Fprint(w, `{"ok":true,"team":"Demo","user":"sangkien","team_id":"T1","user_id":"UBOT"}`)
+		case "conversations.open":
+			fmt.Fprintf(w, `{"ok":true,"channel":{"id":"D%s"}}`, strings.TrimPrefix(form.Get("users"), "U"))
+		case "chat.postMessage":
+			mu.Lock()
+			*posted = append(*posted, form.Get("channel")+": "+form.Get("blocks"))
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.000100"}`, form.Get("channel"))
+		default:
+			fmt.Fprint(w, `{"ok":false,"error":"unknown_method"}`)
+		}
+	}))
 }
 
 func TestSlackNeedsASecretOrAnAppToken(t *testing.T) {
