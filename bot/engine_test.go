@@ -155,7 +155,7 @@ func TestFormBackAndCancel(t *testing.T) {
 	h.Say(cadre, "First title")
 	out := h.Say(cadre, "/back")
 	contains(t, bottest.To(out, cadre), "1/8 · Title")
-	contains(t, bottest.To(out, cadre), "Current value: First title")
+	contains(t, bottest.To(out, cadre), "Current text: First title")
 	h.Say(cadre, "Second title")
 	out = h.Say(cadre, "/cancel")
 	contains(t, bottest.To(out, cadre), "Cancelled")
