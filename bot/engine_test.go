@@ -145,7 +145,7 @@ func TestOneMessageProposal(t *testing.T) {
 	t.Run("a line without a field name is refused", func(t *testing.T) {
 		h := newHarness(t)
 		out := h.Say(cadre, "/propose\nhello there\nTitle: x")
-		contains(t, bottest.To(out, cadre), "Line 1 does not start with a field name")
+		contains(t, bottest.To(out, cadre), "Line 2 does not start with a field name") // counted from the /propose line
 	})
 }
 

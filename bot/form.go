@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The steps of the proposal form after its fields.
@@ -24,7 +27,7 @@ func (c *call) propose(rest string) error {
 	}
 	fields := Fields{}
 	if strings.TrimSpace(rest) != "" {
-		f, err := ParseProposal(rest)
+		f, err := c.parseRest(rest)
 		if err != nil {
 			return err
 		}
@@ -50,7 +53,7 @@ func (c *call) revise(p *Proposal, rest string) error {
 		fields[k] = v
 	}
 	if strings.TrimSpace(rest) != "" {
-		f, err := ParseProposal(rest)
+		f, err := c.parseRest(rest)
 		if err != nil {
 			return err
 		}
@@ -67,6 +70,20 @@ func (c *call) revise(p *Proposal, rest string) error {
 	c.s.Dialog = d
 	c.askField(d)
 	return nil
+}
+
+// parseRest parses the fields after a command, numbering the lines of a
+// refusal as the person sees them: from the command's own line.
+func (c *call) parseRest(rest string) (Fields, error) {
+	f, err := ParseProposal(rest)
+	var e *Error
+	if errors.As(err, &e) {
+		if n, ok := e.Data["Line"].(int); ok {
+			text := strings.TrimSpace(norm.NFC.String(c.in.Text))
+			e.Data["Line"] = n + strings.Count(text, "\n") - strings.Count(rest, "\n")
+		}
+	}
+	return f, err
 }
 
 // filled reports whether step needs no question.
