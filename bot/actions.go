@@ -175,7 +175,7 @@ func (c *call) ask(d *Dialog) {
 			key = "ask.adjust.value." + d.Data["what"]
 		}
 		t.p(c.l.T(key, "Default", c.l.Days(c.e.org.Policy.ReportEvery)))
-		if q.optional {
+		if q.optional && q.kind != qCadence { // the cadence question names its default itself
 			t.nl().i(c.l.T("ask.optional"))
 		}
 		var rows [][]Button
@@ -193,6 +193,7 @@ func (c *call) ask(d *Dialog) {
 // answer takes a typed (or chosen) answer to the dialog's question.
 func (c *call) answer(text string) error {
 	d := c.s.Dialog
+	d.Leave, d.LeaveRef = "", "" // answering is staying
 	if d.Kind == "propose" {
 		return c.formAnswer(text)
 	}
@@ -236,8 +237,8 @@ func (c *call) value(d *Dialog, q question, text string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if day <= c.now.In(c.e.org.Location).Format("2006-01-02") {
-			return "", invalid("err.date_past")
+		if today := c.now.In(c.e.org.Location).Format("2006-01-02"); day <= today {
+			return "", invalid("err.date_past", "Date", c.l.Date(day), "Today", c.l.Date(today))
 		}
 		return day, nil
 	case qCadence:
@@ -276,7 +277,7 @@ func (c *call) value(d *Dialog, q question, text string) (string, error) {
 
 func yes(s string) bool {
 	switch foldKey(s) {
-	case "yes", "y", "có", "co", "đồng ý", "ok", "vâng", "xác nhận":
+	case "yes", "y", "có", "co", "đồng ý", "ok", "vâng", "xác nhận", "cam kết", "cam ket", "tôi cam kết", "toi cam ket", "i commit":
 		return true
 	}
 	return false

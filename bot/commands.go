@@ -23,7 +23,9 @@ func (c *call) dispatch() error {
 		if c.in.Group {
 			return nil
 		}
-		return c.button(c.in.Button)
+		if c.in.Text == "" || !c.s.Dialog.takesText() {
+			return c.button(c.in.Button)
+		}
 	}
 	text := strings.TrimSpace(norm.NFC.String(c.in.Text))
 	if strings.HasPrefix(text, "/") {

@@ -145,7 +145,7 @@ func TestOneMessageProposal(t *testing.T) {
 	t.Run("a line without a field name is refused", func(t *testing.T) {
 		h := newHarness(t)
 		out := h.Say(cadre, "/propose\nhello there\nTitle: x")
-		contains(t, bottest.To(out, cadre), "Line 1 does not start with a field name")
+		contains(t, bottest.To(out, cadre), "Line 2 does not start with a field name") // counted from the /propose line
 	})
 }
 
@@ -155,7 +155,7 @@ func TestFormBackAndCancel(t *testing.T) {
 	h.Say(cadre, "First title")
 	out := h.Say(cadre, "/back")
 	contains(t, bottest.To(out, cadre), "1/8 · Title")
-	contains(t, bottest.To(out, cadre), "Current value: First title")
+	contains(t, bottest.To(out, cadre), "Current text: First title")
 	h.Say(cadre, "Second title")
 	out = h.Say(cadre, "/cancel")
 	contains(t, bottest.To(out, cadre), "Cancelled")

@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The steps of the proposal form after its fields.
@@ -24,7 +27,7 @@ func (c *call) propose(rest string) error {
 	}
 	fields := Fields{}
 	if strings.TrimSpace(rest) != "" {
-		f, err := ParseProposal(rest)
+		f, err := c.parseRest(rest)
 		if err != nil {
 			return err
 		}
@@ -50,7 +53,7 @@ func (c *call) revise(p *Proposal, rest string) error {
 		fields[k] = v
 	}
 	if strings.TrimSpace(rest) != "" {
-		f, err := ParseProposal(rest)
+		f, err := c.parseRest(rest)
 		if err != nil {
 			return err
 		}
@@ -67,6 +70,20 @@ func (c *call) revise(p *Proposal, rest string) error {
 	c.s.Dialog = d
 	c.askField(d)
 	return nil
+}
+
+// parseRest parses the fields after a command, numbering the lines of a
+// refusal as the person sees them: from the command's own line.
+func (c *call) parseRest(rest string) (Fields, error) {
+	f, err := ParseProposal(rest)
+	var e *Error
+	if errors.As(err, &e) {
+		if n, ok := e.Data["Line"].(int); ok {
+			text := strings.TrimSpace(norm.NFC.String(c.in.Text))
+			e.Data["Line"] = n + strings.Count(text, "\n") - strings.Count(rest, "\n")
+		}
+	}
+	return f, err
 }
 
 // filled reports whether step needs no question.
@@ -147,8 +164,11 @@ func (c *call) askField(d *Dialog) {
 			rows = append(rows, []Button{{Label: l.T("kind." + KindUnregulated), Data: EncodeButton("f", "kind", KindUnregulated)}},
 				[]Button{{Label: l.T("kind." + KindUnsuitable), Data: EncodeButton("f", "kind", KindUnsuitable)}})
 		}
-		if n > 1 {
-			t.nl().i(l.T("form.back_hint"))
+		switch to := d.backStep(); {
+		case to == stepPick:
+			t.nl().i(l.T("form.back_hint_pick"))
+		case slices.Contains(FormFields, to):
+			t.nl().i(l.T("form.back_hint", "Field", l.T("field."+to)))
 		}
 		if len(rows) > 0 { // text steps leave /cancel to the user: a typed number must stay an answer
 			rows = append(rows, cancel)
@@ -232,22 +252,43 @@ func (c *call) advance(d *Dialog) {
 	c.askField(d)
 }
 
-// back goes one field back in the form.
+// backStep is where /back goes from the form's current step, the one the
+// question's hint names: from a field picked to edit, back to the list it
+// was picked from (never into the field before it, which the next answer
+// would then overwrite); else the step before; "" at the start.
+func (d *Dialog) backStep() string {
+	switch {
+	case d.Edit:
+		return stepPick
+	case d.Step == stepPick && d.Target == "":
+		return stepConfirm // the summary whose Edit button opened the list
+	case d.Step == stepPick:
+		return "" // a revision starts at the list
+	case d.Step == stepAttest1 && d.Target != "":
+		return stepPick
+	}
+	if i := slices.Index(formSteps, d.Step); i > 0 {
+		return formSteps[i-1]
+	}
+	return ""
+}
+
+// back returns the form to the step backStep names.
 func (c *call) back() error {
 	d := c.s.Dialog
 	if d == nil || d.Kind != "propose" {
 		c.say("msg.nothing_to_back")
 		return nil
 	}
-	i := slices.Index(formSteps, d.Step)
-	if i <= 0 {
+	to := d.backStep()
+	if to == "" {
 		c.say("msg.at_first")
 		c.askField(d)
 		return nil
 	}
-	d.Step = formSteps[i-1]
-	delete(d.Data, d.Step) // an attestation stepped back to is asked again
-	if d.Step == FieldDuration {
+	d.Step, d.Edit = to, false
+	delete(d.Data, to) // an attestation stepped back to is asked again
+	if to == FieldDuration {
 		delete(d.Data, "skip_duration")
 		delete(d.Data, "oneshot")
 	}
@@ -381,6 +422,8 @@ func (c *call) button(data string) error {
 			return invalid("err.form_closed")
 		}
 		return c.answer(args[0])
+	case "lv":
+		return c.leaveButton(args)
 	}
 	a, ok := verbActions[verb]
 	if !ok || len(args) == 0 {
@@ -390,5 +433,91 @@ func (c *call) button(data string) error {
 	if !ok {
 		return invalid("err.bad_button")
 	}
+	if d := c.s.Dialog; d.holdsAnswers() {
+		return c.askLeave(d, a, id, data)
+	}
 	return c.begin(a, id, "")
+}
+
+// takesText reports whether the dialog's current question is answered by
+// typing (a field of the form, the kind's 1 or 2, a date, a cadence, a
+// text), so that a number typed on the console is an answer, not a press.
+// While the person is asked whether to leave the dialog, it does not.
+func (d *Dialog) takesText() bool {
+	if d == nil || d.Leave != "" {
+		return false
+	}
+	if d.Kind == "propose" {
+		return slices.Contains(FormFields, d.Step)
+	}
+	for _, q := range d.questions() {
+		if q.key == d.Step {
+			return q.kind != qChoice
+		}
+	}
+	return false
+}
+
+// holdsAnswers reports whether leaving the dialog would discard something
+// the person typed or chose.
+func (d *Dialog) holdsAnswers() bool {
+	if d == nil {
+		return false
+	}
+	if d.Kind == "propose" {
+		return len(d.Fields) > 0 || d.Data[stepAttest1] != "" || d.Data[stepAttest2] != ""
+	}
+	for k, v := range d.Data {
+		if k != "action" && k != "n" && v != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// askLeave answers a button of an older message, pressed while d holds
+// answers, with the question whether to leave d for action a on id: the
+// dialog is never thrown away unasked. The press is kept in d until then.
+func (c *call) askLeave(d *Dialog, a Action, id, data string) error {
+	p, err := c.get(id)
+	if err != nil {
+		return err
+	}
+	if err := c.authorize(a, p); err != nil { // refused anyway: no need to leave
+		return err
+	}
+	d.Leave, d.LeaveRef = data, c.in.Ref
+	l := c.l
+	action := l.T("action." + string(a))
+	var q string
+	if d.Kind == "propose" {
+		q = l.T("form.leave_form", "Action", action, "ID", id)
+	} else {
+		q = l.T("form.leave_act", "Doing", l.T("action."+d.Data["action"]), "Target", d.Target, "Action", action, "ID", id)
+	}
+	c.reply(plain(q),
+		[]Button{{Label: l.T("form.leave_yes", "Action", action), Data: EncodeButton("lv", "yes")}},
+		[]Button{{Label: l.T("form.leave_no"), Data: EncodeButton("lv", "no")}})
+	return nil
+}
+
+// leaveButton takes the answer to askLeave: lv|yes leaves the dialog and
+// does what the older button asked; lv|no asks the dialog's question again.
+func (c *call) leaveButton(args []string) error {
+	d := c.s.Dialog
+	if d == nil || d.Leave == "" || len(args) != 1 {
+		return invalid("err.form_moved")
+	}
+	data, ref := d.Leave, d.LeaveRef
+	d.Leave, d.LeaveRef = "", ""
+	switch args[0] {
+	case "yes":
+		c.s.Dialog = nil
+		c.in.Button, c.in.Ref = data, ref
+		return c.button(data)
+	case "no":
+		c.ask(d)
+		return nil
+	}
+	return invalid("err.bad_button")
 }

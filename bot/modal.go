@@ -281,7 +281,7 @@ func (c *call) actionForm(a Action, p *Proposal) Form {
 		case q.kind == qDate:
 			fi.Kind, fi.Max, fi.Multiline = InputDate, 0, false
 		case q.kind == qCadence:
-			fi.Max, fi.Multiline, fi.Hint = 20, false, l.T("modal.cadence_default", "Default", def)
+			fi.Label, fi.Max, fi.Multiline, fi.Hint = l.T("modal.cadence"), 20, false, l.T("modal.cadence_default", "Default", def) // the hint names the default once
 		case q.kind == qChoice:
 			fi.Kind, fi.Max, fi.Multiline = InputChoice, 0, false
 			for _, ch := range q.choices {

@@ -79,7 +79,7 @@ func TestSubmitFormChecksEverythingBeforeFiling(t *testing.T) {
 	}{
 		{"a missing field", func(f bot.Fields) { f[bot.FieldTitle] = " " }, [2]bool{true, true}, map[string]string{"title": "Please fill this in."}},
 		{"an over-long title", func(f bot.Fields) { f[bot.FieldTitle] = strings.Repeat("x", bot.MaxTitle+1) }, [2]bool{true, true}, map[string]string{"title": "Title is too long: 201 characters, at most 200. Please shorten it."}},
-		{"an unknown kind", func(f bot.Fields) { f[bot.FieldKind] = "maybe" }, [2]bool{true, true}, map[string]string{"kind": "Kind must be 1 (not yet regulated) or 2 (regulated but unsuited to practice)."}},
+		{"an unknown kind", func(f bot.Fields) { f[bot.FieldKind] = "maybe" }, [2]bool{true, true}, map[string]string{"kind": "The kind is not clear. Please send 1 (not yet regulated) or 2 (regulated, but the rules do not suit practice)."}},
 		{"attestations missing", func(bot.Fields) {}, [2]bool{false, false}, map[string]string{bot.AttestConstitution: "x", bot.AttestNoInterest: "x"}},
 	}
 	for _, tc := range cases {
@@ -167,7 +167,7 @@ func TestActionFormAndSubmitAction(t *testing.T) {
 	})
 	t.Run("a past date is refused and nothing changes", func(t *testing.T) {
 		errs, err := h.Engine.SubmitAction(ctx, press, map[string]string{"end": "2020-01-01"})
-		if err != nil || errs["end"] != "The date must be after today." {
+		if err != nil || !strings.Contains(errs["end"], "is not after today (today is 2026-03-04)") {
 			t.Fatalf("errs %v err %v", errs, err)
 		}
 		if p := h.Proposal(id); p.Status != bot.Submitted {

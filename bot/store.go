@@ -141,6 +141,11 @@ type Dialog struct {
 	Data   map[string]string `json:"data,omitempty"`   // answers so far
 	Ref    string            `json:"ref,omitempty"`    // message carrying the button that began it
 	Edit   bool              `json:"edit,omitempty"`   // editing one field from the summary
+	// Leave is the data of an older message's button pressed while this
+	// dialog held answers, kept while the person is asked whether to leave
+	// it (LeaveRef: that message).
+	Leave    string `json:"leave,omitempty"`
+	LeaveRef string `json:"leave_ref,omitempty"`
 }
 
 // Outbox is the queue of outgoing messages the Deliverer drains.

@@ -246,6 +246,9 @@ type Input struct {
 	Sender   string // identity of the sender, e.g. telegram:100
 	Name     string // display name of the sender
 	Text     string // message text, or empty for a button press
-	Button   string // data of the pressed button
-	Ref      string // platform reference of the message that carried the button
+	// Button is the data of the pressed button. A console line that is a
+	// button's number carries both: the engine takes Text when the open
+	// dialog's question takes text (see Dialog.takesText).
+	Button string
+	Ref    string // platform reference of the message that carried the button
 }

@@ -37,14 +37,19 @@ type Adapter struct {
 	// printed, so that the next line may press their buttons.
 	Flush func(ctx context.Context) error
 
-	mu      sync.Mutex
-	refs    int
-	buttons map[string]pressable // by address: the last buttons shown there
+	mu   sync.Mutex
+	refs int
+	// shown holds, by address, the buttons that are current there: those of
+	// the messages printed since that address last typed a line, numbered
+	// on from 1 across all of them, so that a number names exactly one
+	// button on screen (two items of /pending never share a "1").
+	shown map[string][]pressable
 }
 
+// pressable is a numbered button: its number is its index in shown + 1.
 type pressable struct {
-	ref     string
-	buttons []bot.Button
+	ref string // the message that carries it
+	bot.Button
 }
 
 var _ bot.Sender = (*Adapter)(nil)
@@ -117,13 +122,15 @@ func (a *Adapter) line(ctx context.Context, text string) error {
 		return nil
 	}
 	in := bot.Input{Platform: "console", Chat: a.As, Sender: a.As, Text: text}
-	if n, err := strconv.Atoi(text); err == nil {
-		a.mu.Lock()
-		p := a.buttons[a.As]
-		a.mu.Unlock()
-		if n >= 1 && n <= len(p.buttons) {
-			in.Text, in.Button, in.Ref = "", p.buttons[n-1].Data, p.ref
-		}
+	a.mu.Lock()
+	shown := a.shown[a.As]
+	delete(a.shown, a.As) // what this line causes is numbered from 1
+	a.mu.Unlock()
+	// A number presses the button it names, and still carries the text:
+	// the engine takes the text when the open question asks for it (a
+	// cadence "3" stays three days).
+	if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(shown) && shown[n-1].Data != "" {
+		in.Button, in.Ref = shown[n-1].Data, shown[n-1].ref
 	}
 	if err := a.Engine.Handle(ctx, in); err != nil {
 		m := a.Engine.Unavailable(in, "")
@@ -146,8 +153,10 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	switch {
 	case m.Edit != "":
 		fmt.Fprintf(&b, "   ┄ %s: message %s edited ┄\n", address, strings.TrimPrefix(m.Edit, "console:"))
-		if ps, ok := a.buttons[address]; ok && ps.ref == m.Edit {
-			delete(a.buttons, address)
+		for i, p := range a.shown[address] {
+			if p.ref == m.Edit { // its buttons are gone; the numbers of the others stay
+				a.shown[address][i] = pressable{}
+			}
 		}
 	case address == a.As:
 		fmt.Fprintf(&b, "── to you (%s) ──\n", address)
@@ -158,19 +167,17 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 		b.WriteString("   " + line + "\n")
 	}
 	if len(m.Buttons) > 0 {
-		var flat []bot.Button
+		if a.shown == nil {
+			a.shown = map[string][]pressable{}
+		}
 		b.WriteString("  ")
 		for _, row := range m.Buttons {
 			for _, btn := range row {
-				flat = append(flat, btn)
-				fmt.Fprintf(&b, " [%d] %s", len(flat), btn.Label)
+				a.shown[address] = append(a.shown[address], pressable{ref: ref, Button: btn})
+				fmt.Fprintf(&b, " [%d] %s", len(a.shown[address]), btn.Label)
 			}
 		}
 		b.WriteString("\n")
-		if a.buttons == nil {
-			a.buttons = map[string]pressable{}
-		}
-		a.buttons[address] = pressable{ref: ref, buttons: flat}
 	}
 	if len(m.Image) > 0 {
 		fmt.Fprintf(&b, "   (image, %d bytes)\n", len(m.Image))

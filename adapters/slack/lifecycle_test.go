@@ -107,7 +107,7 @@ func TestWholeLifecycleThroughSlack(t *testing.T) {
 		t.Errorf("approve modal inputs (-want +got):\n%s", d)
 	}
 	w = r.submit(leader, map[string]any{"end": "2026-01-01"})
-	contains(t, w.Body.String(), `"end":"The date must be after today."`)
+	contains(t, w.Body.String(), `"end":"2026-01-01 is not after today (today is 2026-03-04).`)
 	if p := r.h.Proposal("TNMT-2026-001"); p.Status != bot.Submitted {
 		t.Fatalf("a refused answer changed the proposal: %s", p.Status)
 	}
