@@ -112,11 +112,11 @@ func TestWholeLifecycleThroughTheGuidedForm(t *testing.T) {
 	}
 	out = h.Say(cadre, "/certificate "+id)
 	cert := bottest.To(out, cadre)
-	for _, want := range []string{"PROTECTION RECORD", "submitted by Nguyễn Văn An, reported to Lê Thị Giám", "pilot approved by Lê Thị Giám", "supervision check by Lê Thị Giám: On track", p.Head} {
+	for _, want := range []string{"PROTECTION RECORD", "Nguyễn Văn An submitted the proposal, reporting to Lê Thị Giám.", "Lê Thị Giám approved a pilot", "Supervision verdict: On track", p.Head} {
 		contains(t, cert, want)
 	}
 	out = h.Say(cadre, "/history "+id)
-	contains(t, bottest.To(out, cadre), "#7 ")
+	contains(t, bottest.To(out, cadre), "7. Complete")
 	if n, brk, err := bot.VerifyAll(context.Background(), h.Store); err != nil || brk != nil || n != 1 {
 		t.Fatalf("verify: %d %v %v", n, brk, err)
 	}

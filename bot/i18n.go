@@ -167,7 +167,7 @@ func (l loc) Time(t time.Time) string {
 		return "—"
 	}
 	if l.lang == "vi" {
-		return t.In(l.tz).Format("15:04 02/01/2006")
+		return t.In(l.tz).Format("15 giờ 04 ngày 02/01/2006") // as a party document writes it
 	}
 	return t.In(l.tz).Format("2006-01-02 15:04")
 }

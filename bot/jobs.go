@@ -597,7 +597,7 @@ func (j *jobRun) offTrack(p *Proposal) bool {
 	if p.Pilot == nil {
 		return false
 	}
-	if p.Status == Piloting && j.now.Sub(p.LastReport) > p.Pilot.Cadence {
+	if p.Status == Piloting && j.now.Sub(p.ReportPeriodStart()) > p.Pilot.Cadence {
 		return true
 	}
 	if p.Verdict == "off_track" || p.OpenObstacles() > 0 {
@@ -617,12 +617,16 @@ func (j *jobRun) reportPrompts() error {
 	byPerson := map[string][]item{}
 	var order []string
 	for _, p := range ps {
-		if p.Status != Piloting || p.Pilot == nil || j.now.Sub(p.LastReport) < p.Pilot.Cadence {
+		if p.Status != Piloting || p.Pilot == nil || j.now.Sub(p.ReportPeriodStart()) < p.Pilot.Cadence {
 			continue
 		}
 		j.rep.Items++
-		it := item{at: p.LastReport, p: p,
+		it := item{at: p.ReportPeriodStart(), p: p,
 			body: func(l loc, t *tx) {
+				if p.LastReport.IsZero() {
+					t.p(l.T("job.report.item_first", "Age", j.ago(l, p.Pilot.Approved), "Cadence", l.Days(p.Pilot.Cadence)))
+					return
+				}
 				t.p(l.T("job.report.item", "Age", j.ago(l, p.LastReport), "Cadence", l.Days(p.Pilot.Cadence)))
 			},
 			btns: func(l loc) []Button {

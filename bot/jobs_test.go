@@ -202,7 +202,7 @@ func TestReportPrompts(t *testing.T) {
 	text := m.Text.String()
 	contains(t, text, "1 of your pilots wait for a progress report")
 	contains(t, text, late)
-	contains(t, text, "last report 15 days ago; you report every 14 days")
+	contains(t, text, "no report yet; approved 15 days ago; you report every 14 days") // due one cadence after approval
 	if strings.Contains(text, fresh) {
 		t.Errorf("%s reported 5 days ago, prompted:\n%s", fresh, text)
 	}
