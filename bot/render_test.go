@@ -2,11 +2,14 @@ package bot_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/bottest"
 	"github.com/sangkien/sangkien/org"
@@ -385,5 +388,67 @@ units:
 			t.Errorf("%s shows an identity:\n%s", cmd, text)
 		}
 		contains(t, text, "Hoàng Thị Mai")
+	}
+}
+
+func TestCertificateSaysWhenNobodyWasReportedTo(t *testing.T) {
+	o, err := org.Parse("lone-leader.yaml", []byte(`
+name: "Tỉnh Demo"
+timezone: Asia/Ho_Chi_Minh
+language: vi
+people:
+  - {id: can-bo-an, name: "Nguyễn Văn An", identities: ["console:an"]}
+units:
+  - {id: so-tnmt, code: TNMT, name: "Sở Tài nguyên và Môi trường", leaders: [can-bo-an]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bottest.New(t, o)
+	// The root unit's only leader files: recorded as an earlier version
+	// did, before such a submit was refused.
+	np, ev, err := bot.Step(nil, "TNMT-2026-001", bot.Submit, cadre, h.Clock.Now(), map[string]string{
+		"unit": "so-tnmt", "proposer": "can-bo-an", "title": "T", "attest_constitution": "yes", "attest_no_interest": "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.Commit(context.Background(), &bot.Commit{Proposal: np, Event: ev}); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{
+		"vi": "Đồng chí Nguyễn Văn An gửi đề xuất; chưa xác định được người đứng đầu cấp ủy nhận báo cáo.",
+		"en": "Nguyễn Văn An submitted the proposal; no committee head was found to report to.",
+	} {
+		h.SetLang(cadre, lang)
+		contains(t, bottest.To(h.Say(cadre, "/certificate TNMT-2026-001"), cadre), want)
+	}
+}
+
+// The record of a whole lifecycle as a reader gets it, kept in testdata so
+// that a change of wording shows as a diff. UPDATE_GOLDEN=1 rewrites it.
+func TestRecordGolden(t *testing.T) {
+	for _, lang := range []string{"vi", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := bottest.New(t, nil)
+			for _, who := range []string{cadre, leader} {
+				h.SetLang(who, lang)
+			}
+			id := lifecycle(h)
+			got := "/history " + id + "\n\n" + bottest.To(h.Say(cadre, "/history "+id), cadre) +
+				"\n\n/certificate " + id + "\n\n" + bottest.To(h.Say(cadre, "/certificate "+id), cadre) + "\n"
+			path := filepath.Join("testdata", "record."+lang+".txt")
+			if os.Getenv("UPDATE_GOLDEN") != "" {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (UPDATE_GOLDEN=1 writes it)", err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("%s (-want +got); read the new text, then UPDATE_GOLDEN=1 to keep it:\n%s", path, d)
+			}
+		})
 	}
 }
