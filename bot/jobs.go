@@ -18,7 +18,7 @@ import (
 	"github.com/sangkien/sangkien/org"
 )
 
-// The scheduled jobs of PRODUCT.md "Schedules". The schedules package
+// The scheduled jobs of docs/rules/jobs.md. The schedules package
 // decides when each runs; what a run reads, whom it tells what, and which
 // escalations it records live here, so that `sangkien jobs run` and the
 // cron runner share one path.

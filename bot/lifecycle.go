@@ -16,7 +16,7 @@ const (
 	roleSystem // the schedules
 )
 
-// rule is one row of the lifecycle table of PRODUCT.md.
+// rule is one row of the lifecycle table of docs/rules/lifecycle.md.
 type rule struct {
 	from []Status
 	to   Status // "" keeps the status

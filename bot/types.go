@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// Status is where a proposal stands in the lifecycle of PRODUCT.md.
+// Status is where a proposal stands in the lifecycle of docs/rules/lifecycle.md.
 type Status string
 
 // The statuses, spelled as in the lifecycle table.

@@ -145,6 +145,9 @@ func TestServeSchedulersOnOneRedisSendOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(a.close)
+		if err := a.newEngine(e.log, nil, nil); err != nil {
+			t.Fatal(err)
+		}
 		s, err := newScheduler(e, a)
 		if err != nil {
 			t.Fatal(err)

@@ -40,13 +40,13 @@ type fakePlatform struct {
 	sent    []string
 	stopped bool
 	engine  *bot.Engine
-	// wait, when set, is the platform's rate limit: how long address
+	// wait, when set, is the platform's rate limit (Limit): how long address
 	// waits for its next message (0: now).
 	wait   func(address string) time.Duration
 	limits int // calls of the limit
 }
 
-func (f *fakePlatform) limit(ctx context.Context, address string) (time.Duration, error) {
+func (f *fakePlatform) Limit(ctx context.Context, address string) (time.Duration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.limits++
@@ -95,7 +95,7 @@ func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (str
 				http.Error(w, "unreadable", http.StatusBadRequest)
 			}
 		})
-		return &platform{name: "console", sender: fp, limit: fp.limit, stop: func(context.Context) {
+		return &platform{name: "console", sender: fp, stop: func(context.Context) {
 			fp.mu.Lock()
 			fp.stopped = true
 			fp.mu.Unlock()
