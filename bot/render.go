@@ -331,7 +331,8 @@ func (c *call) history(p *Proposal) error {
 
 // certificate renders the record that grounds the protection of the
 // cadre: who reported what to whom and when, who approved on which terms,
-// the supervision, reports and decisions, and the chain head.
+// the supervision, reports and decisions, and the chain head. See
+// docs/rules/protection.md.
 func (c *call) certificate(p *Proposal) error {
 	evs, err := c.e.store.Events(c.ctx, p.ID)
 	if err != nil {
@@ -366,6 +367,7 @@ func (c *call) certificate(p *Proposal) error {
 // the fold, not from what each event happens to carry, makes histories
 // recorded before a key existed read right too. A history that does not
 // replay (sangkien verify names it) is shown as recorded from there on.
+// See docs/rules/history.md, "Reading the history".
 func replay(id string, evs []Event, f func(ev Event, before, after *Proposal)) {
 	cur := &Proposal{ID: id}
 	for _, ev := range evs {

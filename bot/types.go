@@ -151,7 +151,8 @@ func (p *Proposal) OpenObstacles() int {
 
 // ReportPeriodStart is when the pilot's current report period began, what
 // "report overdue" and the report prompts count the cadence from: the last
-// report, else the approval (LastReport stays zero until a first report).
+// report, else the approval (LastReport stays zero until a first report;
+// docs/rules/lifecycle.md).
 func (p *Proposal) ReportPeriodStart() time.Time {
 	if !p.LastReport.IsZero() || p.Pilot == nil {
 		return p.LastReport
