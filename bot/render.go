@@ -81,7 +81,7 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	case RequestRevision:
 		toPerson(p.Proposer, func(l loc) Body {
 			t := head(l, "notice.revision")
-			t.kv(l.T("label.note"), ev.Data["note"]).nl().i(l.T("hint.revise", "ID", p.ID))
+			t.kv(l.T("label.revision"), ev.Data["note"]).nl().i(l.T("hint.revise", "ID", p.ID))
 			return Body{Text: t.t, Buttons: proposerButtons(l, p)}
 		})
 	case Reject:
