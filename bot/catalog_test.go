@@ -178,7 +178,7 @@ func sampleData(l loc, fields []string, n int) []any {
 		case "When":
 			v = l.Time(at)
 		case "At":
-			v = at.Format("15:04")
+			v = l.Clock(at)
 		case "Date", "Today", "End", "From", "To":
 			v = l.Date(at.AddDate(0, 0, n).Format("2006-01-02"))
 		case "Age", "D", "Over", "Days":

@@ -182,15 +182,25 @@ func (l loc) tn(id string, n int, kv []any) (string, bool) {
 	return s, true
 }
 
-// Time formats an instant in the org's time zone.
+// Time formats an instant in the org's time zone: in Vietnamese as an
+// official text writes it, "08 giờ 15 ngày 02/12/2026".
 func (l loc) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if l.lang == "vi" {
-		return t.In(l.tz).Format("15:04 02/01/2006")
+		return t.In(l.tz).Format("15 giờ 04 ngày 02/01/2006")
 	}
 	return t.In(l.tz).Format("2006-01-02 15:04")
+}
+
+// Clock formats the time of day of an instant (already in the zone
+// wanted): "08 giờ 15", "08:15".
+func (l loc) Clock(t time.Time) string {
+	if l.lang == "vi" {
+		return t.Format("15 giờ 04")
+	}
+	return t.Format("15:04")
 }
 
 // Date formats a YYYY-MM-DD date.

@@ -326,9 +326,9 @@ func (j *jobRun) deadline(l loc, t *tx, since time.Time, limit time.Duration) {
 		}
 		t.p(" — ").b("⚠ " + l.T("job.overdue", "Limit", l.Days(limit), "Over", over))
 	case sameDay(due.In(loc), today):
-		t.p(" — ").b(l.T("job.due_today", "At", due.In(loc).Format("15:04")))
+		t.p(" — ").b(l.T("job.due_today", "At", l.Clock(due.In(loc))))
 	case sameDay(due.In(loc), today.AddDate(0, 0, 1)):
-		t.p(" — ").b(l.T("job.due_tomorrow", "At", due.In(loc).Format("15:04")))
+		t.p(" — ").b(l.T("job.due_tomorrow", "At", l.Clock(due.In(loc))))
 	}
 }
 
