@@ -211,7 +211,9 @@ var (
 	notWords = regexp.MustCompile(`/[a-z_]+|\b[A-Z0-9]+-\d{4}(-\d+)?\b|\d+-KL/TW|sangkien [a-z-]+`)
 	// Names of the product, the platforms, the languages and the jobs
 	// (the operator types them), which read the same in any language.
-	asciiAllowed = []string{"sangkien", "slack", "telegram", "zalo", "ok", "vi", "en",
+	// Acronyms and loanwords Vietnamese writes as they are (trang web,
+	// tệp PDF, mã QR, Zalo OA) are allowed too.
+	asciiAllowed = []string{"sangkien", "slack", "telegram", "zalo", "ok", "vi", "en", "web", "pdf", "qr", "oa",
 		"review_reminders", "supervision", "report_prompts", "obstacle_followup", "pilot_end", "digest"}
 	// A Vietnamese syllable written without diacritics: initial consonant,
 	// vowels (glides included), final consonant. English words rarely fit.
