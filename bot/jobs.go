@@ -326,9 +326,9 @@ func (j *jobRun) deadline(l loc, t *tx, since time.Time, limit time.Duration) {
 		}
 		t.p(" — ").b("⚠ " + l.T("job.overdue", "Limit", l.Days(limit), "Over", over))
 	case sameDay(due.In(loc), today):
-		t.p(" — ").b(l.T("job.due_today", "At", due.In(loc).Format("15:04")))
+		t.p(" — ").b(l.T("job.due_today", "At", l.Clock(due.In(loc))))
 	case sameDay(due.In(loc), today.AddDate(0, 0, 1)):
-		t.p(" — ").b(l.T("job.due_tomorrow", "At", due.In(loc).Format("15:04")))
+		t.p(" — ").b(l.T("job.due_tomorrow", "At", l.Clock(due.In(loc))))
 	}
 }
 
@@ -468,7 +468,7 @@ func (j *jobRun) reviewReminders() error {
 				t.p(l.T("job.review.item", "Age", j.ago(l, p.Since), "Name", j.e.org.DisplayName(p.Proposer), "Unit", j.e.unitName(p.Unit)))
 				j.deadline(l, t, p.Since, j.e.org.Policy.ReviewSLA)
 				if p.Escalation > 0 {
-					t.nl().i(l.T("job.escalated_note", "N", p.Escalation))
+					t.nl().i(l.Tn("job.escalated_note", p.Escalation))
 				}
 			},
 			btns: func(l loc) []Button {
@@ -485,7 +485,7 @@ func (j *jobRun) reviewReminders() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.T("job.review.title", "N", n) }, "job.review.foot")
+		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.review.title", n) }, "job.review.foot")
 		if err != nil {
 			return err
 		}
@@ -538,7 +538,7 @@ func (j *jobRun) supervision() error {
 			}
 		}
 		return func(l loc, n int) string {
-			return l.T("job.supervision.title", "N", n, "Flagged", flagged)
+			return l.Tn("job.supervision.title", n, "Flagged", flagged)
 		}
 	}, "job.supervision.foot")
 }
@@ -638,7 +638,7 @@ func (j *jobRun) reportPrompts() error {
 		byPerson[p.Proposer] = append(byPerson[p.Proposer], it)
 	}
 	for _, person := range order {
-		err := j.grouped(person, byPerson[person], func(l loc, n int) string { return l.T("job.report.title", "N", n) }, "job.report.foot")
+		err := j.grouped(person, byPerson[person], func(l loc, n int) string { return l.Tn("job.report.title", n) }, "job.report.foot")
 		if err != nil {
 			return err
 		}
@@ -697,7 +697,7 @@ func (j *jobRun) obstacleFollowup() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.T("job.obstacle.title", "N", n) }, "job.obstacle.foot")
+		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.obstacle.title", n) }, "job.obstacle.foot")
 		if err != nil {
 			return err
 		}
@@ -738,7 +738,7 @@ func (j *jobRun) pilotEnd() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.T("job.end.title", "N", n) }, "job.end.foot")
+		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.end.title", n) }, "job.end.foot")
 		if err != nil {
 			return err
 		}
