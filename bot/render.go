@@ -175,7 +175,7 @@ func (c *call) details(l loc, p *Proposal) Text {
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 	t.kv(l.T("label.status"), l.T("status."+string(p.Status)))
 	t.kv(l.T("label.unit"), c.unitName(p.Unit))
-	t.kv(l.T("label.proposer"), c.personName(l, p.Proposer, p.ProposerName))
+	t.kv(l.T("label.proposer"), c.e.personName(l, p.Proposer, p.ProposerName))
 	t.kv(l.T("label.filed"), l.Time(p.Created))
 	for _, name := range FormFields[1:] {
 		label, v := l.T("field."+name), p.Fields[name]
@@ -339,7 +339,7 @@ func (c *call) certificate(p *Proposal) error {
 		return err
 	}
 	l := c.l
-	proposer := c.personName(l, p.Proposer, p.ProposerName)
+	proposer := c.e.personName(l, p.Proposer, p.ProposerName)
 	t := &tx{}
 	t.b(l.T("cert.title")).nl()
 	if p.Protected() {
@@ -379,20 +379,37 @@ func replay(id string, evs []Event, f func(ev Event, before, after *Proposal)) {
 	}
 }
 
-// step writes one step of the process: the sentence of who did what and
-// to whom, then what was decided or said, one item a line.
-func (c *call) step(t *tx, l loc, ev Event, before, after *Proposal) {
+// StepText is one step of a proposal's process in words, in one
+// language: the sentence of who did what and to whom, and what was
+// decided or said, one Detail a line. /history and /certificate write it;
+// a printed record can lay it out as it likes.
+type StepText struct {
+	Sentence string
+	Details  []Detail
+}
+
+// Detail is one labelled line of a step; a line without a label (the
+// attestations) stands alone.
+type Detail struct{ Label, Value string }
+
+// describe tells step ev from the records just before and after it.
+func (e *Engine) describe(l loc, ev Event, before, after *Proposal) StepText {
 	d := ev.Data
-	kv := []any{"Who", c.actorName(l, ev), "To", c.names(l, c.recipients(ev, after))}
+	kv := []any{"Who", e.personName(l, ev.Actor, d[DataActorName]), "To", e.names(l, e.recipients(ev, after))}
 	switch ev.Action {
 	case Respond:
 		kv = append(kv, "N", atoi(d["n"]))
 	case Escalate:
-		if anc := c.e.org.Ancestors(after.Unit); after.Escalation >= 1 && after.Escalation <= len(anc) {
+		if anc := e.org.Ancestors(after.Unit); after.Escalation >= 1 && after.Escalation <= len(anc) {
 			kv = append(kv, "Unit", anc[after.Escalation-1].Name)
 		}
 	}
-	t.p(l.T("cert.ev."+string(ev.Action), kv...))
+	st := StepText{Sentence: l.T("cert.ev."+string(ev.Action), kv...)}
+	add := func(label, value string) {
+		if value != "" {
+			st.Details = append(st.Details, Detail{label, clip(value, 500)})
+		}
+	}
 	switch ev.Action {
 	case Submit, Resubmit:
 		if ev.Action == Resubmit {
@@ -402,47 +419,62 @@ func (c *call) step(t *tx, l loc, ev Event, before, after *Proposal) {
 					changed = append(changed, l.T("field."+f))
 				}
 			}
-			detail(t, l.T("label.changed"), strings.Join(changed, "; "))
+			add(l.T("label.changed"), strings.Join(changed, "; "))
 		}
 		if d[stepAttest1] == "yes" && d[stepAttest2] == "yes" {
-			t.nl().p("   ✓ ", l.T("form.attested"))
+			add("", "✓ "+l.T("form.attested"))
 		} else {
-			t.nl().p("   ", l.T("label.not_attested"))
+			add("", l.T("label.not_attested"))
 		}
 	case ApprovePilot:
-		detail(t, l.T("label.end"), l.Date(d["end"]))
-		detail(t, l.T("label.cadence"), cadence(l, d["cadence"]))
-		detail(t, l.T("label.conditions"), d["conditions"])
+		add(l.T("label.end"), l.Date(d["end"]))
+		add(l.T("label.cadence"), cadence(l, d["cadence"]))
+		add(l.T("label.conditions"), d["conditions"])
 	case RequestRevision:
-		detail(t, l.T("label.revision"), d["note"])
+		add(l.T("label.revision"), d["note"])
 	case Reject, Suspend, Stop:
-		detail(t, l.T("label.reason"), d["reason"])
+		add(l.T("label.reason"), d["reason"])
 	case Report:
-		detail(t, l.T("label.report"), d["text"])
+		add(l.T("label.report"), d["text"])
 	case RaiseObstacle:
-		detail(t, l.T("label.obstacle_n", "N", len(after.Obstacles)), d["text"])
+		add(l.T("label.obstacle_n", "N", len(after.Obstacles)), d["text"])
 	case Respond:
 		if n := atoi(d["n"]); n >= 1 && n <= len(before.Obstacles) {
-			detail(t, l.T("label.obstacle_n", "N", n), before.Obstacles[n-1].Text)
+			add(l.T("label.obstacle_n", "N", n), before.Obstacles[n-1].Text)
 		}
-		detail(t, l.T("label.answer"), d["answer"])
+		add(l.T("label.answer"), d["answer"])
 	case Check:
-		detail(t, l.T("label.verdict"), l.T("choice.verdict."+d["verdict"]))
+		add(l.T("label.verdict"), l.T("choice.verdict."+d["verdict"]))
 	case Adjust:
 		for _, ch := range adjustments(l, ev, before) {
-			detail(t, ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
+			add(ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
 		}
 	case Complete:
-		detail(t, l.T("label.outcome"), l.T("outcome."+d["outcome"]))
-		detail(t, l.T("label.lessons"), d["lessons"])
+		add(l.T("label.outcome"), l.T("outcome."+d["outcome"]))
+		add(l.T("label.lessons"), d["lessons"])
 	}
 	switch ev.Action {
 	case Stop:
-		detail(t, l.T("label.violation"), yesNoValue(l, d["violation"]))
+		add(l.T("label.violation"), yesNoValue(l, d["violation"]))
 	case Complete:
-		detail(t, l.T("label.recommend"), yesNoValue(l, d["recommend"]))
+		add(l.T("label.recommend"), yesNoValue(l, d["recommend"]))
 	case Check, Resume:
-		detail(t, l.T("label.note"), d["note"])
+		add(l.T("label.note"), d["note"])
+	}
+	return st
+}
+
+// step writes one step of the process: its sentence, then its details,
+// indented, a line each.
+func (c *call) step(t *tx, l loc, ev Event, before, after *Proposal) {
+	st := c.e.describe(l, ev, before, after)
+	t.p(st.Sentence)
+	for _, d := range st.Details {
+		t.nl().p("   ")
+		if d.Label != "" {
+			t.b(d.Label + ": ")
+		}
+		t.p(d.Value)
 	}
 }
 
@@ -519,12 +551,12 @@ func adjustments(l loc, ev Event, before *Proposal) []change {
 // the proposal at that point (folded, so the escalation of that moment
 // counts) for what the proposer does, the leaders of the unit it moved up
 // to for an escalation, and the proposer for a leader's decision.
-func (c *call) recipients(ev Event, after *Proposal) []string {
+func (e *Engine) recipients(ev Event, after *Proposal) []string {
 	switch ev.Action {
 	case Submit, Resubmit, Withdraw, Report, RaiseObstacle:
-		return c.e.deciders(after)
+		return e.deciders(after)
 	case Escalate:
-		anc := c.e.org.Ancestors(after.Unit)
+		anc := e.org.Ancestors(after.Unit)
 		if after.Escalation < 1 || after.Escalation > len(anc) {
 			return nil
 		}
@@ -544,10 +576,10 @@ func (c *call) recipients(ev Event, after *Proposal) []string {
 
 // names renders people as a sentence names them ("đồng chí A và đồng chí
 // B"); "" for nobody, which the sentences say in their own words.
-func (c *call) names(l loc, people []string) string {
+func (e *Engine) names(l loc, people []string) string {
 	var out []string
 	for _, p := range people {
-		out = append(out, l.T("label.comrade", "Name", c.personName(l, p, "")))
+		out = append(out, l.T("label.comrade", "Name", e.personName(l, p, "")))
 	}
 	switch n := len(out); n {
 	case 0:
@@ -559,26 +591,16 @@ func (c *call) names(l loc, people []string) string {
 	}
 }
 
-// actorName is the name of whoever took ev: the org file's, else the one
-// the platform gave when it was recorded; the schedules for an escalation.
-func (c *call) actorName(l loc, ev Event) string {
-	return c.personName(l, ev.Actor, ev.Data[DataActorName])
-}
-
 // personName names a person (an id or an identity) for a reader: the org
-// file's name, else recorded (the platform's name when the step was
-// taken), else the sender's own platform name, else a neutral word. An
-// identity is internal: it is never shown.
-func (c *call) personName(l loc, who, recorded string) string {
-	person := c.e.org.PersonOf(who)
-	if p := c.e.org.Person(person); p != nil && p.Name != "" {
+// file's name, else recorded (the name their platform gave when they
+// acted, DataActorName), else a neutral word. An identity is internal: it
+// is never shown.
+func (e *Engine) personName(l loc, who, recorded string) string {
+	if p := e.org.Person(e.org.PersonOf(who)); p != nil && p.Name != "" {
 		return p.Name
 	}
 	if recorded != "" {
 		return recorded
-	}
-	if (who == c.in.Sender || person == c.person) && c.in.Name != "" {
-		return clip(c.in.Name, 80)
 	}
 	return l.T("label.unnamed")
 }
