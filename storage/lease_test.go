@@ -7,14 +7,31 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/redistest"
 	"github.com/sangkien/sangkien/storage"
 )
 
-// The lease, offset and rate-limit methods the Telegram adapter uses, on
-// the test Redis, on Redis Cluster and on the embedded store.
-func TestPlatformHelpers(t *testing.T) {
+// The lease and offset methods the Telegram adapter uses, on the test
+// Redis, on Redis Cluster and on the embedded store.
+func TestLease(t *testing.T) {
+	onEveryStore(t, []platformTest{
+		{"a lease has one owner until it is released", testLeaseOneOwner},
+		{"only the owner renews a lease", testLeaseRenewOnlyOwner},
+		{"an expired lease goes to the next owner and the old one cannot renew it", testLeaseExpires},
+		{"the offset is 0 until set, then what was set", testOffset},
+	})
+}
+
+// platformTest is a test of the methods the platform adapters use besides
+// the engine's, given an empty store and its clock.
+type platformTest struct {
+	name string
+	run  func(t *testing.T, s *storage.Store, clock *testClock)
+}
+
+// onEveryStore runs tests on the test Redis, on Redis Cluster and on the
+// embedded store, each on an empty store.
+func onEveryStore(t *testing.T, tests []platformTest) {
 	// Each setup runs once per store kind and returns how to get an empty
 	// store for one test.
 	type opener func(t *testing.T, clock *testClock) *storage.Store
@@ -45,19 +62,6 @@ func TestPlatformHelpers(t *testing.T) {
 				return storage.New(e.Client(), storage.WithClock(clock))
 			}
 		}},
-	}
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s *storage.Store, clock *testClock)
-	}{
-		{"a lease has one owner until it is released", testLeaseOneOwner},
-		{"only the owner renews a lease", testLeaseRenewOnlyOwner},
-		{"an expired lease goes to the next owner and the old one cannot renew it", testLeaseExpires},
-		{"the offset is 0 until set, then what was set", testOffset},
-		{"the limiter counts up to the limit, then says how long to wait", testAllow},
-		{"the limiter window slides", testAllowSlides},
-		{"limits of different keys are independent", testAllowKeys},
-		{"a send is counted in every window or in none", testAllowAllOrNone},
 	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
@@ -147,92 +151,5 @@ func testOffset(t *testing.T, s *storage.Store, _ *testClock) {
 	}
 	if got := must[int64](t)(s.Offset(ctx, "telegram:2")); got != 0 {
 		t.Fatalf("another poller's offset = %d, want 0", got)
-	}
-}
-
-func testAllow(t *testing.T, s *storage.Store, clock *testClock) {
-	ctx := context.Background()
-	for i := range 3 {
-		if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "k", N: 3, Per: time.Second})); w != 0 {
-			t.Fatalf("send %d of 3 told to wait %v", i+1, w)
-		}
-		clock.Add(100 * time.Millisecond)
-	}
-	// Sends at 0, 100, 200 ms; now 300 ms: the first leaves the window at 1000 ms.
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "k", N: 3, Per: time.Second})); w != 700*time.Millisecond {
-		t.Fatalf("fourth send: wait %v, want 700ms", w)
-	}
-	// A refused send is not counted: after the wait, one fits again.
-	clock.Add(700 * time.Millisecond)
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "k", N: 3, Per: time.Second})); w != 0 {
-		t.Fatalf("send after the wait told to wait %v", w)
-	}
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "k", N: 3, Per: time.Second})); w != 100*time.Millisecond {
-		t.Fatalf("next send: wait %v, want 100ms (until the send at 100 ms leaves)", w)
-	}
-}
-
-func testAllowSlides(t *testing.T, s *storage.Store, clock *testClock) {
-	ctx := context.Background()
-	// 20 a minute: a burst of 20, then one more only as the first leaves.
-	for range 20 {
-		if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "group", N: 20, Per: time.Minute})); w != 0 {
-			t.Fatalf("burst send told to wait %v", w)
-		}
-	}
-	clock.Add(30 * time.Second)
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "group", N: 20, Per: time.Minute})); w != 30*time.Second {
-		t.Fatalf("21st send: wait %v, want 30s", w)
-	}
-	clock.Add(30 * time.Second)
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "group", N: 20, Per: time.Minute})); w != 0 {
-		t.Fatalf("send a minute after the burst told to wait %v", w)
-	}
-}
-
-func testAllowKeys(t *testing.T, s *storage.Store, _ *testClock) {
-	ctx := context.Background()
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "chat:1", N: 1, Per: time.Second})); w != 0 {
-		t.Fatalf("first send to chat 1 waits %v", w)
-	}
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "chat:1", N: 1, Per: time.Second})); w != time.Second {
-		t.Fatalf("second send to chat 1 waits %v, want 1s", w)
-	}
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "chat:2", N: 1, Per: time.Second})); w != 0 {
-		t.Fatalf("first send to chat 2 waits %v", w)
-	}
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", bot.Window{Key: "off", N: 0, Per: time.Second})); w != 0 {
-		t.Fatalf("a limit of 0 (off) waits %v", w)
-	}
-}
-
-func testAllowAllOrNone(t *testing.T, s *storage.Store, clock *testClock) {
-	ctx := context.Background()
-	bot2 := bot.Window{Key: "bot", N: 2, Per: time.Second}
-	chat := func(n int) bot.Window { return bot.Window{Key: "chat:" + string(rune('0'+n)), N: 1, Per: time.Second} }
-	for i := 1; i <= 2; i++ {
-		if w := must[time.Duration](t)(s.Allow(ctx, "tg", chat(i), bot2)); w != 0 {
-			t.Fatalf("send %d of the bot's 2 waits %v", i, w)
-		}
-		clock.Add(100 * time.Millisecond)
-	}
-	// Now 200 ms: the bot's window is full until its first send leaves at
-	// 1000 ms, while chat 3 has never been sent to.
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", chat(3), bot2)); w != 800*time.Millisecond {
-		t.Fatalf("chat 3 with the bot full waits %v, want 800ms", w)
-	}
-	// That refusal did not use up chat 3's slot: when the bot has room,
-	// chat 3 goes at once.
-	clock.Add(800 * time.Millisecond)
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", chat(3), bot2)); w != 0 {
-		t.Fatalf("chat 3 once the bot has room waits %v (its slot was used by a refused send)", w)
-	}
-	// When both are full, the wait is the longer of the two.
-	if w := must[time.Duration](t)(s.Allow(ctx, "tg", chat(3), bot2)); w != time.Second {
-		t.Fatalf("chat 3 again waits %v, want 1s (its own window; the bot's frees at 100 ms)", w)
-	}
-	// Another scope counts apart.
-	if w := must[time.Duration](t)(s.Allow(ctx, "other", chat(3), bot2)); w != 0 {
-		t.Fatalf("another scope waits %v", w)
 	}
 }
