@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +12,9 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// What the scheduled jobs keep (bot.JobStore): the claim on each firing,
-// the messages they enqueue, and the weekly counts of the digest's chart.
+// What the scheduled jobs keep (bot.JobStore): the claim on each firing
+// and the weekly counts of the digest's chart. The messages they enqueue
+// go through the outbox (EnqueueNew, outbox.go).
 
 var _ bot.JobStore = (*Store)(nil)
 
@@ -88,56 +88,6 @@ func (s *Store) FinishRun(ctx context.Context, job string, firing time.Time, tok
 		return fmt.Errorf("finish %s at %s: %w", job, firing.Format(time.RFC3339), err)
 	}
 	return nil
-}
-
-// EnqueueNew is Enqueue that tells which messages it enqueued: those whose
-// Key was not enqueued before. It uses Enqueue's shards and markers (the
-// shard of Message.Key, else of Message.ID), so the two may be mixed.
-// Round trips: 1 (a pipeline of one EVALSHA per shard touched).
-func (s *Store) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, error) {
-	byShard := map[int][]bot.Message{}
-	for _, m := range msgs {
-		n := shardOf(cmp.Or(m.Key, m.ID))
-		byShard[n] = append(byShard[n], m)
-	}
-	// One due time for all, so that the outbox hands them out in the
-	// order of their ids whatever shards they land in.
-	now := s.clock.Now().UnixMilli()
-	var calls []scriptCall
-	for n := range shards {
-		ms := byShard[n]
-		if len(ms) == 0 {
-			continue
-		}
-		keys := []string{s.keys.outboxDue(n), s.keys.outboxMsg(n)}
-		args := []any{now, markerExpiry(), len(ms)}
-		keys, args, err := s.appendMessages(keys, args, n, ms)
-		if err != nil {
-			return nil, fmt.Errorf("enqueue: %w", err)
-		}
-		calls = append(calls, scriptCall{keys, args})
-	}
-	cmds, err := runAll(ctx, s.rdb, enqueueScript, calls)
-	if err != nil {
-		return nil, fmt.Errorf("enqueue: %w", err)
-	}
-	added := map[string]bool{}
-	for _, c := range cmds {
-		ids, err := c.StringSlice()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("enqueue: %w", err)
-		}
-		for _, id := range ids {
-			added[id] = true
-		}
-	}
-	var out []string
-	for _, m := range msgs { // in the order given
-		if added[m.ID] {
-			out = append(out, m.ID)
-		}
-	}
-	return out, nil
 }
 
 // CountByStatus counts unit code's proposals in each status. Round trips:
