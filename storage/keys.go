@@ -3,7 +3,6 @@ package storage
 import (
 	"hash/crc32"
 	"strconv"
-	"strings"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -17,12 +16,6 @@ const shards = 16
 // message key.
 func shardOf(s string) int { return int(crc32.ChecksumIEEE([]byte(s)) % shards) }
 
-// codeOf is the unit code of a proposal id: TNMT for TNMT-2026-007.
-func codeOf(id string) string {
-	code, _, _ := strings.Cut(id, "-")
-	return code
-}
-
 // keyspace builds every key the store uses, one method per key family, all
 // under one prefix (default "sk"). N in {sN} is a shard (see shardOf).
 type keyspace struct{ prefix string }
@@ -35,7 +28,7 @@ func (k keyspace) tag(n int) string {
 // record is a proposal's current record, JSON of bot.Proposal, in the shard
 // of its unit code: sk:{sN}:p:<ID>.
 func (k keyspace) record(id string) string {
-	return k.tag(shardOf(codeOf(id))) + "p:" + id
+	return k.tag(shardOf(bot.CodeOf(id))) + "p:" + id
 }
 
 // events is a proposal's history, a list of JSON bot.Event, oldest first:

@@ -65,7 +65,7 @@ func (s *Store) Upgrade(ctx context.Context) (int, error) {
 	for start := 0; start < len(ids); start += 512 {
 		var calls []boundCall
 		for _, id := range ids[start:min(start+512, len(ids))] {
-			code := codeOf(id)
+			code := bot.CodeOf(id)
 			keys := []string{s.keys.record(id)}
 			args := []any{id}
 			for _, st := range bot.Statuses {
