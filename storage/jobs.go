@@ -24,20 +24,6 @@ const (
 	weekTTL    = 400 * 24 * time.Hour // a unit's weekly counts: the chart reads 12 weeks
 )
 
-// run is the claim on one firing of a job, a string holding the claiming
-// run's token while it runs and "done" after: sk:{sN}:run:<job>:<unix ms>
-// (N: shard of the job name and firing).
-func (k keyspace) run(job string, firing time.Time) string {
-	id := job + ":" + strconv.FormatInt(firing.UnixMilli(), 10)
-	return k.tag(shardOf(id)) + "run:" + id
-}
-
-// week holds a unit's proposal counts by status at the digest of one ISO
-// week, a hash of status to count: sk:{sN}:u:<CODE>:week:<YYYY-Www>.
-func (k keyspace) week(code, week string) string {
-	return k.tag(shardOf(code)) + "u:" + code + ":week:" + week
-}
-
 // ClaimRun claims the firing of job at firing for token, for lease; it
 // reports false when another run holds the claim or finished that firing.
 // A claim that finds token already there is token's: the same command run

@@ -18,18 +18,6 @@ import (
 // hash slot (a lease or an offset its own), so it runs on Redis Cluster as
 // on a single server.
 
-// lease is the holder of a named lease, a string whose value is the
-// owner's token and whose expiry is the end of the lease: sk:{lease:<name>}.
-func (k keyspace) lease(name string) string {
-	return k.prefix + ":{lease:" + name + "}"
-}
-
-// offset is a poller's next update offset, a decimal string:
-// sk:{offset:<name>}.
-func (k keyspace) offset(name string) string {
-	return k.prefix + ":{offset:" + name + "}"
-}
-
 // leaseAcquireScript takes the lease for its owner when it is free, or
 // extends it when the owner already holds it.
 //

@@ -16,14 +16,6 @@ import (
 // (a limiter's windows share their scope's), so it runs on Redis Cluster
 // as on a single server.
 
-// rate is the sliding-window log of one rate limit within scope, a sorted
-// set of sends scored by when they were counted (unix ms):
-// sk:{rate:<scope>}:<key>. Every window of one scope shares a hash slot,
-// so that one script counts a send under all of them.
-func (k keyspace) rate(scope, key string) string {
-	return k.prefix + ":{rate:" + scope + "}:" + key
-}
-
 // allowScript is a sliding-window log over several windows at once: it
 // counts a send in every window when each holds fewer than its limit, else
 // counts it in none and says how long until the fullest one has room.

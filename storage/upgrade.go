@@ -15,9 +15,6 @@ import (
 // sk:layout. Version 2 added the escalation indexes (u:<CODE>:esc:<status>).
 const layout = 2
 
-// layoutKey holds the layout version the data was last upgraded to.
-func (k keyspace) layout() string { return k.prefix + ":layout" }
-
 // escBackfillScript puts one proposal into its unit's escalation index
 // when its record says it is escalated, reading the record in the same
 // script, so that a commit made meanwhile is never undone.
