@@ -44,7 +44,9 @@
 //	sk:{offset:<name>}              a platform's polling offset
 //	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
 //
-// keys.go has one function per family. No code path uses KEYS or SCAN:
+// keys.go has one function per family and builds every key; keys_test.go
+// holds this table, those functions and their comments to one another. No
+// code path uses KEYS or SCAN:
 // AllProposals, for verify and export, reads sk:units and then each unit's
 // status sets.
 //

@@ -75,7 +75,8 @@ func (k keyspace) units() string {
 	return k.prefix + ":units"
 }
 
-// layoutKey holds the layout version the data was last upgraded to.
+// layout is the version of the key layout the data was last upgraded to,
+// a decimal string (upgrade.go): sk:layout.
 func (k keyspace) layout() string { return k.prefix + ":layout" }
 
 // session is a person's conversation state, a hash with the fields lang,
