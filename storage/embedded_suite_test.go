@@ -1,7 +1,6 @@
 package storage_test
 
 import (
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,18 +16,15 @@ import (
 
 func TestEmbedded(t *testing.T) {
 	runSuite(t, func(t testing.TB, clock bot.Clock) *storage.Store {
-		e := openEmbedded(t, t.TempDir(), nil)
+		e := openEmbedded(t, t.TempDir())
 		return storage.New(e.Client(), storage.WithClock(clock))
 	})
 }
 
-// openEmbedded opens dir, closing it when the test ends.
-func openEmbedded(t testing.TB, dir string, log *slog.Logger) *embedded.Server {
-	t.Helper()
-	e, err := embedded.Open(dir, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+// openEmbedded opens the embedded store in dir, closing it when the test
+// ends.
+func openEmbedded(t testing.TB, dir string) *embedded.Server {
+	e := must[*embedded.Server](t)(embedded.Open(dir, nil))
 	t.Cleanup(func() { e.Close() })
 	return e
 }
@@ -85,7 +81,7 @@ func look(t testing.TB, s *storage.Store, ids []string) everything {
 
 func TestEmbeddedKeepsDataAcrossReopen(t *testing.T) {
 	dir := t.TempDir()
-	e := openEmbedded(t, dir, nil)
+	e := openEmbedded(t, dir)
 	s := storage.New(e.Client(), storage.WithClock(&testClock{t: t0}))
 	ids := fill(t, s)
 	want := look(t, s, ids)
@@ -97,7 +93,7 @@ func TestEmbeddedKeepsDataAcrossReopen(t *testing.T) {
 	}
 
 	for _, round := range []string{"after a replay", "after a compaction"} {
-		e := openEmbedded(t, dir, nil)
+		e := openEmbedded(t, dir)
 		s := storage.New(e.Client(), storage.WithClock(&testClock{t: t0}))
 		diff(t, round, want, look(t, s, ids), cmpopts.EquateApproxTime(0))
 		if err := e.Close(); err != nil {

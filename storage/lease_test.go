@@ -5,76 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/sangkien/sangkien/internal/redistest"
 	"github.com/sangkien/sangkien/storage"
 )
 
-// The lease and offset methods the Telegram adapter uses, on the test
-// Redis, on Redis Cluster and on the embedded store.
-func TestLease(t *testing.T) {
-	onEveryStore(t, []platformTest{
-		{"a lease has one owner until it is released", testLeaseOneOwner},
-		{"only the owner renews a lease", testLeaseRenewOnlyOwner},
-		{"an expired lease goes to the next owner and the old one cannot renew it", testLeaseExpires},
-		{"the offset is 0 until set, then what was set", testOffset},
-	})
-}
-
-// platformTest is a test of the methods the platform adapters use besides
-// the engine's, given an empty store and its clock.
-type platformTest struct {
-	name string
-	run  func(t *testing.T, s *storage.Store, clock *testClock)
-}
-
-// onEveryStore runs tests on the test Redis, on Redis Cluster and on the
-// embedded store, each on an empty store.
-func onEveryStore(t *testing.T, tests []platformTest) {
-	// Each setup runs once per store kind and returns how to get an empty
-	// store for one test.
-	type opener func(t *testing.T, clock *testClock) *storage.Store
-	stores := []struct {
-		name  string
-		setup func(t *testing.T) opener
-	}{
-		{"redis", func(*testing.T) opener {
-			return func(t *testing.T, clock *testClock) *storage.Store {
-				return storage.New(redistest.Client(t), storage.WithClock(clock))
-			}
-		}},
-		{"cluster", func(t *testing.T) opener {
-			c := redistest.Cluster(t).(*redis.ClusterClient)
-			return func(t *testing.T, clock *testClock) *storage.Store {
-				err := c.ForEachMaster(context.Background(), func(ctx context.Context, n *redis.Client) error {
-					return n.FlushDB(ctx).Err()
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return storage.New(c, storage.WithClock(clock))
-			}
-		}},
-		{"embedded", func(*testing.T) opener {
-			return func(t *testing.T, clock *testClock) *storage.Store {
-				e := openEmbedded(t, t.TempDir(), nil)
-				return storage.New(e.Client(), storage.WithClock(clock))
-			}
-		}},
-	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			open := st.setup(t)
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					clock := &testClock{t: t0}
-					tc.run(t, open(t, clock), clock)
-				})
-			}
-		})
-	}
-}
+// The lease and offset methods the Telegram adapter uses; the storage
+// suite (suite_test.go) runs them on every kind of store.
 
 func testLeaseOneOwner(t *testing.T, s *storage.Store, _ *testClock) {
 	ctx := context.Background()

@@ -9,16 +9,8 @@ import (
 	"github.com/sangkien/sangkien/storage"
 )
 
-// The rate limiter the Telegram and Slack adapters share, on the test
-// Redis, on Redis Cluster and on the embedded store.
-func TestRateLimit(t *testing.T) {
-	onEveryStore(t, []platformTest{
-		{"the limiter counts up to the limit, then says how long to wait", testAllow},
-		{"the limiter window slides", testAllowSlides},
-		{"limits of different keys are independent", testAllowKeys},
-		{"a send is counted in every window or in none", testAllowAllOrNone},
-	})
-}
+// The rate limiter the Telegram and Slack adapters share; the storage
+// suite (suite_test.go) runs it on every kind of store.
 
 func testAllow(t *testing.T, s *storage.Store, clock *testClock) {
 	ctx := context.Background()

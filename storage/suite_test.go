@@ -76,6 +76,14 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"park, list and unpark", testOutboxPark},
 		{"a message key enqueues once", testOutboxKey},
 		{"concurrent claimers never get the same message", testOutboxClaimers},
+		{"a lease has one owner until it is released", testLeaseOneOwner},
+		{"only the owner renews a lease", testLeaseRenewOnlyOwner},
+		{"an expired lease goes to the next owner and the old one cannot renew it", testLeaseExpires},
+		{"the offset is 0 until set, then what was set", testOffset},
+		{"the limiter counts up to the limit, then says how long to wait", testAllow},
+		{"the limiter window slides", testAllowSlides},
+		{"limits of different keys are independent", testAllowKeys},
+		{"a send is counted in every window or in none", testAllowAllOrNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
