@@ -17,6 +17,7 @@ import (
 	"github.com/sangkien/sangkien/internal/redisurl"
 	"github.com/sangkien/sangkien/org"
 	"github.com/sangkien/sangkien/storage"
+	"github.com/sangkien/sangkien/storage/embedded"
 )
 
 // env is one run of the binary: its streams, environment and logger.
@@ -88,7 +89,7 @@ func (e *env) open() (*app, error) {
 		dir := e.get("SANGKIEN_DATA_DIR", "data")
 		abs, _ := filepath.Abs(dir)
 		e.log.Info("store: embedded (SANGKIEN_REDIS_URL unset)", "data", abs)
-		emb, err := storage.OpenEmbedded(dir, e.log)
+		emb, err := embedded.Open(dir, e.log)
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store in %s: %w", abs, err)
 		}
