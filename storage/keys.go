@@ -126,3 +126,11 @@ func (k keyspace) outboxParked(shard int) string {
 func (k keyspace) msgKey(shard int, key string) string {
 	return k.tag(shard) + "mkey:" + key
 }
+
+// outboxParkedTo indexes one shard's parked messages by an address they
+// were for (each of Envelope.To), a set of message ids:
+// sk:{sN}:ob:parked:to:<address>. The person who writes from that address
+// again has them sent again (UnparkTo) without a scan.
+func (k keyspace) outboxParkedTo(shard int, address string) string {
+	return k.tag(shard) + "ob:parked:to:" + address
+}
