@@ -114,7 +114,9 @@ func newWorld(t *testing.T, n int, cfg ...func(*zalo.Config)) *world {
 		}
 		w.replicas = append(w.replicas, w.newReplica(storage.New(rdb)))
 	}
-	w.store = w.replicas[0].store
+	if n > 0 {
+		w.store = w.replicas[0].store
+	}
 	return w
 }
 

@@ -122,6 +122,12 @@ func (a *Adapter) keep(access string, expires time.Time) {
 // says the stored access token will do, presents the stored refresh token
 // and stores the pair that comes back. It returns the access token to use.
 func (a *Adapter) refresh(ctx context.Context, good func(access string, expires time.Time) bool) (string, error) {
+	select {
+	case a.refreshing <- struct{}{}:
+		defer func() { <-a.refreshing }()
+	case <-ctx.Done():
+		return "", fmt.Errorf("zalo: waiting for this replica's token refresh: %w", ctx.Err())
+	}
 	ttl := a.cfg.LeaseTTL
 	if err := a.acquire(ctx, ttl); err != nil {
 		return "", err

@@ -130,12 +130,16 @@ type Adapter struct {
 	owner     string // this adapter's lease owner token
 	buttonKey []byte // signs button payloads (see payload)
 
-	ready    atomic.Bool
-	mu       sync.Mutex // guards access, expires
-	access   string
-	expires  time.Time
-	inflight sync.WaitGroup
-	base     context.Context // work after an ack runs under it
+	ready atomic.Bool
+	// refreshing is held by the one goroutine of this process that
+	// refreshes: the lease is per process (a second acquire by the same
+	// owner succeeds), the deliverer's workers are several.
+	refreshing chan struct{}
+	mu         sync.Mutex // guards access, expires
+	access     string
+	expires    time.Time
+	inflight   sync.WaitGroup
+	base       context.Context // work after an ack runs under it
 }
 
 var _ bot.Sender = (*Adapter)(nil)
@@ -183,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = bot.SystemClock{}
 	}
-	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, owner: newOwner(), base: context.Background()}
+	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, owner: newOwner(), base: context.Background(), refreshing: make(chan struct{}, 1)}
 	a.log = cfg.Log.With("platform", "zalo", "app", cfg.AppID)
 	a.buttonKey = buttonKey(cfg.OASecret)
 	if a.http == nil {
