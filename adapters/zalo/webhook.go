@@ -86,6 +86,11 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 // unsigned answers a request without a signature: 200 to a body with no
 // event (the console's check of the URL), handling nothing; else 401.
 func (a *Adapter) unsigned(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > maxUnsigned || r.ContentLength < 0 {
+		// No check of a URL is that large: refused before the body.
+		refuse(w, "missing "+headerSignature, http.StatusUnauthorized)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUnsigned))
 	if err == nil {
 		var probe struct {
