@@ -19,6 +19,9 @@ func (c *call) dispatch() error {
 	if hasControl(c.in.Text) {
 		return invalid("err.control")
 	}
+	if c.in.Notice != "" && c.in.Text == "" && c.in.Button == "" {
+		return nil // the notice alone (handle says it)
+	}
 	if c.in.Button != "" {
 		if c.in.Group {
 			return nil

@@ -147,6 +147,10 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 		c.s.Last = in.Chat
 	}
 	c.l = e.cat.loc(c.lang(), e.org.Location)
+	var noticeID string // made first, so that the notice goes out first
+	if in.Notice != "" {
+		noticeID = NewMessageID()
+	}
 	err = do(c)
 	outcome := OutcomeOK
 	if ErrorCode(err) != EUnavailable {
@@ -154,6 +158,9 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 			outcome = OutcomeRefused
 			c.out = nil
 			c.replyErr(err)
+		}
+		if in.Notice != "" { // said first, whatever the handling said
+			c.out = append([]Message{{ID: noticeID, To: []string{in.Chat}, Text: plain(c.l.Tn(in.Notice, in.Count))}}, c.out...)
 		}
 		if c.saved != nil {
 			before, _ = json.Marshal(c.saved)

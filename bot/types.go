@@ -265,4 +265,11 @@ type Input struct {
 	// dialog's question takes text (see Dialog.takesText).
 	Button string
 	Ref    string // platform reference of the message that carried the button
+	// Notice, when set, is a catalog key the engine says to the sender, in
+	// their language, before what it answers Text or Button (alone when
+	// both are empty); Count is the notice's .N, for its plural. Adapters
+	// use it for what only they know, such as an attachment the bot cannot
+	// read (the keys are in locales/PLATFORM.*.yaml).
+	Notice string
+	Count  int
 }

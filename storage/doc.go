@@ -39,12 +39,14 @@
 //	sk:{sN}:ob:due                  outbox: message ids by due time (unix ms)
 //	sk:{sN}:ob:msg                  outbox: message id → JSON bot.Envelope
 //	sk:{sN}:ob:parked               outbox: parked message id → JSON bot.Envelope
+//	sk:{sN}:ob:parked:to:<address>  outbox: ids of parked messages for an address, so a person who writes again gets them (UnparkTo)
 //	sk:{sN}:mkey:<key>              Message.Key already enqueued in this shard, 90 days
 //	sk:{sN}:run:<job>:<unix ms>     claim of one scheduled firing (jobs.go)
 //	sk:{sN}:u:<CODE>:week:<YYYY-Www> a unit's counts by status that week, for the digest chart
 //	sk:{lease:<name>}               a lease with an owner token (the Telegram poller)
 //	sk:{offset:<name>}              a platform's polling offset
 //	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
+//	sk:{tokens:<name>}              a rotating token pair: access, refresh, expires, refused (Zalo's OA tokens)
 //
 // keys.go has one function per family and builds every key; keys_test.go
 // holds this table, those functions and their comments to one another.

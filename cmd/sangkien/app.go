@@ -38,7 +38,7 @@ func (e *env) get(name, def string) string {
 }
 
 func (e *env) platformConfigured() bool {
-	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != ""
+	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != "" || e.getenv("SANGKIEN_ZALO_APP_ID") != ""
 }
 
 // loadOrg reads SANGKIEN_ORG (default ./org.yaml), or the demo org when
@@ -167,6 +167,10 @@ func (e *env) configCheck() error {
 		return errFailed
 	}
 	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return errFailed
+	}
+	if err := e.checkZalo(); err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return errFailed
 	}
