@@ -111,7 +111,10 @@ func (c *call) command(cmd, rest string) error {
 		case "history":
 			return c.history(p)
 		}
-		return c.certificate(p)
+		if err := c.certificate(p); err != nil {
+			return err
+		}
+		return c.certificatePDF(p)
 	case "report", "obstacle", "withdraw", "revise":
 		a := map[string]Action{"report": Report, "obstacle": RaiseObstacle, "withdraw": Withdraw, "revise": Resubmit}[cmd]
 		id, err := c.argID(rest, cmd)

@@ -25,6 +25,12 @@ type Config struct {
 	Wake func()
 	// Metrics, when set, is told of every update handled.
 	Metrics Metrics
+	// Certifier, when set, makes /certificate send the signed PDF too.
+	Certifier Certifier
+	// PublicURL is where the web serves files to people signed in
+	// (SANGKIEN_PUBLIC_URL); platforms that cannot upload a file get a
+	// link there.
+	PublicURL string
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -37,6 +43,9 @@ type Engine struct {
 	wake  func()
 	cat   *Catalog
 	met   Metrics
+
+	certifier Certifier
+	publicURL string
 }
 
 // New returns an engine.
@@ -48,7 +57,8 @@ func New(c Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics}
+	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
+		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/")}
 	if e.met == nil {
 		e.met = noMetrics{}
 	}

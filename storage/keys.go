@@ -126,3 +126,10 @@ func (k keyspace) outboxParked(shard int) string {
 func (k keyspace) msgKey(shard int, key string) string {
 	return k.tag(shard) + "mkey:" + key
 }
+
+// signingKey holds the bot's Ed25519 key, the 32-byte seed in base64, when
+// no SANGKIEN_SIGNING_KEY file names one: sk:signing-key. It has no hash
+// tag and is written once (SET NX).
+func (k keyspace) signingKey() string {
+	return k.prefix + ":signing-key"
+}
