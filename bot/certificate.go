@@ -197,7 +197,7 @@ func (e *Engine) certificateDoc(l loc, p *Proposal, evs []Event, now time.Time) 
 			}
 			r.To = strings.Join(to, ", ")
 			if ev.Data[stepAttest1] == "yes" && ev.Data[stepAttest2] == "yes" {
-				more = append(more, l.T("certpdf.attested"))
+				more = append(more, l.T("certpdf.attested_short"))
 			}
 		case ApprovePilot, Adjust:
 			if v := ev.Data["end"]; v != "" {

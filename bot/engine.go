@@ -31,6 +31,9 @@ type Config struct {
 	// (SANGKIEN_PUBLIC_URL); platforms that cannot upload a file get a
 	// link there.
 	PublicURL string
+	// KeyFingerprint names the key that signs the records; the weekly
+	// digest publishes it beside the chain heads.
+	KeyFingerprint string
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -44,8 +47,9 @@ type Engine struct {
 	cat   *Catalog
 	met   Metrics
 
-	certifier Certifier
-	publicURL string
+	certifier      Certifier
+	publicURL      string
+	keyFingerprint string
 }
 
 // New returns an engine.
@@ -58,7 +62,8 @@ func New(c Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
-		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/")}
+		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"),
+		keyFingerprint: c.KeyFingerprint}
 	if e.met == nil {
 		e.met = noMetrics{}
 	}

@@ -26,7 +26,7 @@ const (
 	qrSize              = 42.0 // 40–45 mm: a version-15 code still reads from a phone and a 150-dpi scan
 	textPt, smallPt     = 12.0, 10.5
 	headerPt, titlePt   = 13.0, 15.0
-	rowLine, fieldLine  = 5.2, 6.0
+	rowLine, fieldLine  = 5.0, 5.6
 	statementPt         = 7.5
 	statementLineHeight = 3.6
 )
@@ -75,7 +75,7 @@ func Render(d *bot.CertificateDoc, statement, link string) ([]byte, error) {
 
 	// The heading of a party document: the issuing committee at the left,
 	// the party's name and the place and date at the right.
-	lw := 75.0
+	lw := 85.0
 	rx, rw := left+lw, width-lw
 	pdf.SetXY(left, top)
 	if d.Parent != "" {
@@ -112,7 +112,7 @@ func Render(d *bot.CertificateDoc, statement, link string) ([]byte, error) {
 	pdf.Ln(4)
 
 	// The proposal: a label and its value, side by side.
-	const lab = 48.0
+	const lab = 58.0
 	for _, f := range d.Fields {
 		pdf.SetFont("serif", "B", textPt)
 		lines := len(pdf.SplitText(nfc(f.Label)+":", lab-1))

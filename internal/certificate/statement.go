@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
@@ -108,4 +110,42 @@ func Extract(in []byte) (string, error) {
 		return u.Query().Get("c"), nil
 	}
 	return "", ErrNoStatement
+}
+
+// ParseKey reads a private key file (SANGKIEN_SIGNING_KEY): PEM PKCS #8
+// ("openssl genpkey -algorithm ed25519"), or base64 of the 32-byte seed
+// or of the 64-byte key.
+func ParseKey(b []byte) (ed25519.PrivateKey, error) {
+	if blk, _ := pem.Decode(b); blk != nil {
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("signing key: %w", err)
+		}
+		ek, ok := k.(ed25519.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("signing key: a %T, not Ed25519", k)
+		}
+		return ek, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, errors.New("signing key: neither PEM nor base64")
+	}
+	switch len(raw) {
+	case ed25519.SeedSize:
+		return ed25519.NewKeyFromSeed(raw), nil
+	case ed25519.PrivateKeySize:
+		return ed25519.PrivateKey(raw), nil
+	}
+	return nil, fmt.Errorf("signing key: %d bytes, want an Ed25519 seed (32) or key (64)", len(raw))
+}
+
+// ParsePublicKey reads a public key given as base64 (what `sangkien key`
+// prints).
+func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, errors.New("public key: want the base64 of 32 bytes, as `sangkien key` prints it")
+	}
+	return ed25519.PublicKey(raw), nil
 }
