@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
@@ -172,5 +175,26 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("Check = %+v, %v; want result %d", v, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseKey(t *testing.T) {
+	k := testKey("k1")
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, file := range map[string][]byte{
+		"PEM PKCS #8":    pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		"base64 seed":    []byte(base64.StdEncoding.EncodeToString(k.Seed()) + "\n"),
+		"base64 64-byte": []byte(base64.StdEncoding.EncodeToString(k)),
+	} {
+		got, err := certificate.ParseKey(file)
+		if err != nil || !got.Equal(k) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := certificate.ParseKey([]byte("not a key")); err == nil {
+		t.Error("garbage accepted as a key")
 	}
 }
