@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -111,21 +112,37 @@ func (c *call) certificatePDF(p *Proposal) error {
 	return nil
 }
 
-// CertificateDoc builds the record of proposal id as it stands now, in
-// lang: what the web serves at /certificate/ID.pdf.
-func (e *Engine) CertificateDoc(ctx context.Context, id, lang string) (*CertificateDoc, error) {
+// CertificatePDF is the signed PDF of proposal id as it stands now, in
+// lang, for person: what the web serves at /certificate/ID.pdf after
+// sign-in. Like /certificate, only the proposer and the leaders who may
+// see the proposal get it (ENotAllowed, ENotFound otherwise).
+func (e *Engine) CertificatePDF(ctx context.Context, person, id, lang string) ([]byte, error) {
+	if e.certifier == nil {
+		return nil, errors.New("bot: no Certifier configured")
+	}
 	ps, err := e.store.Proposals(ctx, []string{id})
 	if err != nil {
 		return nil, err
 	}
-	if ps[0] == nil {
+	p := ps[0]
+	if p == nil {
 		return nil, &Error{Code: ENotFound, Key: "err.not_found", Data: map[string]any{"ID": id}}
+	}
+	if !e.mayView(person, p) {
+		return nil, refuse("err.not_yours", "ID", id)
 	}
 	evs, err := e.store.Events(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return e.certificateDoc(e.cat.loc(lang, e.org.Location), ps[0], evs, e.clock.Now()), nil
+	pdf, _, err := e.certifier.Certify(ctx, e.certificateDoc(e.cat.loc(lang, e.org.Location), p, evs, e.clock.Now()))
+	return pdf, err
+}
+
+// mayView reports whether person may read p: its proposer, or a leader
+// in charge of it (/show, /history, /certificate and the web alike).
+func (e *Engine) mayView(person string, p *Proposal) bool {
+	return p.Proposer == person || e.inCharge(person, p)
 }
 
 func (e *Engine) certificateDoc(l loc, p *Proposal, evs []Event, now time.Time) *CertificateDoc {

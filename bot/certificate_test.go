@@ -54,6 +54,23 @@ func TestCertificateSendsTheSignedPDF(t *testing.T) {
 			t.Fatalf("last message: %+v", last)
 		}
 	})
+	t.Run("the web's download is for those who may see the record", func(t *testing.T) {
+		ctx := context.Background()
+		pdf, err := e.CertificatePDF(ctx, h.Org.PersonOf(cadre), id, "vi")
+		if err != nil || string(pdf) != "%PDF-1.3 "+id {
+			t.Fatalf("proposer: %q, %v", pdf, err)
+		}
+		if _, err := e.CertificatePDF(ctx, h.Org.PersonOf(leader), id, "en"); err != nil {
+			t.Fatalf("leader in charge: %v", err)
+		}
+		if _, err := e.CertificatePDF(ctx, h.Org.PersonOf(visitor), id, "vi"); bot.ErrorCode(err) != bot.ENotAllowed {
+			t.Fatalf("visitor: %v, want %s", err, bot.ENotAllowed)
+		}
+		if _, err := e.CertificatePDF(ctx, h.Org.PersonOf(cadre), "TNMT-2026-999", "vi"); bot.ErrorCode(err) != bot.ENotFound {
+			t.Fatalf("unknown id: %v, want %s", err, bot.ENotFound)
+		}
+		rec.docs = rec.docs[:len(rec.docs)-2]
+	})
 	d := rec.docs[len(rec.docs)-1]
 	p := h.Proposal(id)
 	if d.ID != id || d.Seq != p.Version || d.Head != p.Head || !d.Protected || d.Proposer != "Nguyễn Văn An" || d.Lang != "en" {

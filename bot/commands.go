@@ -275,7 +275,7 @@ func (c *call) viewable(id string) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Proposer != c.person && !c.e.inCharge(c.person, p) {
+	if !c.e.mayView(c.person, p) {
 		return nil, refuse("err.not_yours", "ID", id)
 	}
 	return p, nil

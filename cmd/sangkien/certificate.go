@@ -135,11 +135,12 @@ func (e *env) verifyCertificate(args []string) error {
 			pub = k.Public().(ed25519.PublicKey)
 		}
 	}
-	v, err := certificate.Check(e.ctx, in, pub, hist)
+	vf := &certificate.Verifier{Key: pub, History: hist, Catalog: cat, TZ: tz}
+	v, text, err := vf.Verify(e.ctx, in, l)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, v.Explain(cat, l, tz))
+	fmt.Fprintln(e.stdout, text)
 	if v.Reason != "" {
 		e.log.Info("verify-certificate", "reason", v.Reason, "key", certificate.Fingerprint(pub))
 	}

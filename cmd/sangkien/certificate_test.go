@@ -22,7 +22,6 @@ import (
 func issueCertificate(t *testing.T, extra map[string]string) (map[string]string, redis.UniversalClient, string) {
 	t.Helper()
 	env, rdb := redisEnv(t)
-	env["SANGKIEN_DATA_DIR"] = t.TempDir()
 	env["SANGKIEN_PUBLIC_URL"] = "https://sangkien.example.vn"
 	for k, v := range extra {
 		env[k] = v

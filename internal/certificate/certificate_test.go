@@ -198,3 +198,60 @@ func TestParseKey(t *testing.T) {
 		t.Error("garbage accepted as a key")
 	}
 }
+
+type history []bot.Event
+
+func (h history) Events(context.Context, string) ([]bot.Event, error) { return h, nil }
+
+// chain builds n hashed events.
+func chain(n int, note string) history {
+	var h history
+	prev := ""
+	for i := 1; i <= n; i++ {
+		ev := bot.Event{Seq: i, At: time.Unix(1772677800+int64(i), 0).UTC(), Actor: "console:an", Action: bot.Report,
+			From: bot.Piloting, To: bot.Piloting, Data: map[string]string{"text": note}, PrevHash: prev}
+		ev.Hash = bot.HashEvent(ev)
+		prev = ev.Hash
+		h = append(h, ev)
+	}
+	return h
+}
+
+func TestVerifierAgainstTheStoredHistory(t *testing.T) {
+	ctx := context.Background()
+	cat, err := bot.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := testKey("k1")
+	issued := chain(3, "40 applications")
+	d := doc()
+	d.Seq, d.Head = 3, issued[2].Hash
+	_, st, err := (&certificate.Issuer{Key: k}).Certify(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := chain(5, "40 applications")
+	edited[1].Data = map[string]string{"text": "4 applications"}
+	for _, tc := range []struct {
+		name string
+		h    history
+		want certificate.Result
+		text string
+	}{
+		{"unchanged, two events later", chain(5, "40 applications"), certificate.Genuine, "still matches the stored record (step 3, issued 2026-03-05 02:30). The record attests grounds for protecting the cadre.\nSteps recorded since it was issued: 2."},
+		{"an event edited in place", edited, certificate.Changed, "changed after it was issued: step 2 is no longer"},
+		{"the whole history rewritten", chain(3, "4 applications"), certificate.Changed, "step 3 is no longer"},
+		{"an event removed", chain(2, "40 applications"), certificate.Changed, "step 3 is no longer"},
+		{"no history at all", nil, certificate.Changed, "no longer holds this proposal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vf := &certificate.Verifier{Key: pub(k), History: tc.h, Catalog: cat}
+			v, text, err := vf.Verify(ctx, []byte(st), "en")
+			text = strings.ReplaceAll(text, "\n", " ")
+			if err != nil || v.Result != tc.want || !strings.Contains(text, strings.ReplaceAll(tc.text, "\n", " ")) {
+				t.Fatalf("Verify = %+v, %q, %v; want result %d and %q", v, text, err, tc.want, tc.text)
+			}
+		})
+	}
+}

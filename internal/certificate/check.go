@@ -130,3 +130,28 @@ func (v Verdict) Explain(cat *bot.Catalog, lang string, tz *time.Location) strin
 	}
 	return s
 }
+
+// Verifier is the check as the web's /verify page (no sign-in) and the
+// command line use it: the bot's public key, the stored history when at
+// hand, and the words of the answer.
+type Verifier struct {
+	Key     ed25519.PublicKey
+	History History // nil: the signature only
+	Catalog *bot.Catalog
+	TZ      *time.Location // times in the answer; default UTC
+}
+
+// Verify checks in (a PDF, a verification URL or a statement) and says
+// the verdict in lang. The text names nothing beyond the statement's own
+// fields and the number of the first changed event.
+func (vf *Verifier) Verify(ctx context.Context, in []byte, lang string) (Verdict, string, error) {
+	v, err := Check(ctx, in, vf.Key, vf.History)
+	if err != nil {
+		return v, "", err
+	}
+	tz := vf.TZ
+	if tz == nil {
+		tz = time.UTC
+	}
+	return v, v.Explain(vf.Catalog, lang, tz), nil
+}
