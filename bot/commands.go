@@ -114,7 +114,10 @@ func (c *call) command(cmd, rest string) error {
 		case "history":
 			return c.history(p)
 		}
-		return c.certificate(p)
+		if err := c.certificate(p); err != nil {
+			return err
+		}
+		return c.certificatePDF(p)
 	case "report", "obstacle", "withdraw", "revise":
 		a := map[string]Action{"report": Report, "obstacle": RaiseObstacle, "withdraw": Withdraw, "revise": Resubmit}[cmd]
 		id, err := c.argID(rest, cmd)
@@ -275,7 +278,7 @@ func (c *call) viewable(id string) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Proposer != c.person && !c.e.inCharge(c.person, p) {
+	if !c.e.mayView(c.person, p) {
 		return nil, refuse("err.not_yours", "ID", id)
 	}
 	return p, nil

@@ -268,7 +268,11 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 				return false, d.Outbox.Defer(ctx, e, at)
 			}
 		}
-		_, err := s.Send(ctx, addr, &e.Message)
+		m := &e.Message
+		if fs, ok := s.(FileSender); m.File != nil && (!ok || !fs.SendsFiles()) {
+			m = withoutFile(m)
+		}
+		_, err := s.Send(ctx, addr, m)
 		if limited {
 			d.sent(addr, e.ID)
 		}

@@ -25,6 +25,15 @@ type Config struct {
 	Wake func()
 	// Metrics, when set, is told of every update handled.
 	Metrics Metrics
+	// Certifier, when set, makes /certificate send the signed PDF too.
+	Certifier Certifier
+	// PublicURL is where the web serves files to people signed in
+	// (SANGKIEN_PUBLIC_URL); platforms that cannot upload a file get a
+	// link there.
+	PublicURL string
+	// KeyFingerprint names the key that signs the records; the weekly
+	// digest publishes it beside the chain heads.
+	KeyFingerprint string
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -37,6 +46,10 @@ type Engine struct {
 	wake  func()
 	cat   *Catalog
 	met   Metrics
+
+	certifier      Certifier
+	publicURL      string
+	keyFingerprint string
 }
 
 // New returns an engine.
@@ -48,7 +61,9 @@ func New(c Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics}
+	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
+		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"),
+		keyFingerprint: c.KeyFingerprint}
 	if e.met == nil {
 		e.met = noMetrics{}
 	}

@@ -243,6 +243,9 @@ type Message struct {
 	Key string `json:"key,omitempty"`
 	// Image, when set, is a PNG to send along (the digest's chart).
 	Image []byte `json:"image,omitempty"`
+	// File, when set, is a document to send along (a protection record's
+	// PDF); see FileSender.
+	File *File `json:"file,omitempty"`
 }
 
 // Body is a message's text and buttons in one language.

@@ -47,6 +47,7 @@
 //	sk:{offset:<name>}              a platform's polling offset
 //	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
 //	sk:{tokens:<name>}              a rotating token pair: access, refresh, expires, refused (Zalo's OA tokens)
+//	sk:signing-key                  the bot's Ed25519 seed (base64) when no SANGKIEN_SIGNING_KEY file names one (no hash tag; never in an atomic write)
 //
 // keys.go has one function per family and builds every key; keys_test.go
 // holds this table, those functions and their comments to one another.

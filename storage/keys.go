@@ -174,3 +174,10 @@ func (k keyspace) outboxParkedTo(shard int, address string) string {
 func (k keyspace) tokens(name string) string {
 	return k.prefix + ":{tokens:" + name + "}"
 }
+
+// signingKey holds the bot's Ed25519 key, the 32-byte seed in base64, when
+// no SANGKIEN_SIGNING_KEY file names one: sk:signing-key. It has no hash
+// tag and is written once (SET NX).
+func (k keyspace) signingKey() string {
+	return k.prefix + ":signing-key"
+}

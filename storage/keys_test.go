@@ -47,6 +47,7 @@ func TestKeyFamilies(t *testing.T) {
 		"offset":         k.offset("<name>"),
 		"rate":           k.rate("<scope>", "<key>"),
 		"tokens":         k.tokens("<name>"),
+		"signingKey":     k.signingKey(),
 	}
 	shard := regexp.MustCompile(`\{s[0-9]+\}`)
 	for name, key := range families {

@@ -134,7 +134,7 @@ type Adapter struct {
 	unhooked atomic.Bool // deleteWebhook done (polling mode)
 }
 
-var _ bot.Sender = (*Adapter)(nil)
+var _ bot.FileSender = (*Adapter)(nil)
 
 // allowedUpdates are the update kinds the adapter asks for.
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
