@@ -58,6 +58,7 @@ func TestPlatformHelpers(t *testing.T) {
 		{"the limiter window slides", testAllowSlides},
 		{"limits of different keys are independent", testAllowKeys},
 		{"a send is counted in every window or in none", testAllowAllOrNone},
+		{"a send asked twice (a retry after a lost reply) is counted once and may go", testAllowSentTwice},
 	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {

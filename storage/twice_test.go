@@ -161,3 +161,17 @@ func testCommitCutShort(t *testing.T, s *storage.Store, _ *testClock) {
 		t.Errorf("the session before the cut was not stored: %+v", l.Session)
 	}
 }
+
+// testAllowSentTwice: the limiter's answer to a send, lost and asked
+// again, is that the send may go: it is counted once (its own first run
+// filled the window, not another send). It used to say wait, so the
+// message waited for a slot it had already used (issue 15).
+func testAllowSentTwice(t *testing.T, s *storage.Store, _ *testClock) {
+	w := bot.Window{Key: "chat:5", N: 1, Per: time.Second}
+	if wait := must[time.Duration](t)(s.Allow(twice(s), "tg", w)); wait != 0 {
+		t.Fatalf("a send asked twice: wait %v, want 0", wait)
+	}
+	if wait := must[time.Duration](t)(s.Allow(ctx, "tg", w)); wait != time.Second {
+		t.Errorf("the next send: wait %v, want %v (the first counted once)", wait, time.Second)
+	}
+}
