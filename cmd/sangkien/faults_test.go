@@ -150,6 +150,9 @@ func faultsUnderLoad(t *testing.T, prof crashProfile, name string, cluster bool)
 	}
 	if d.abandoned > 0 {
 		t.Errorf("%d updates got no answer, not even \"try again\"", d.abandoned)
+		for _, s := range d.lateAnswers() {
+			t.Log(s)
+		}
 	}
 	if len(acked) == 0 {
 		t.Fatal("no action was acknowledged: the load did not run")
