@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -154,5 +155,62 @@ func TestALaneKeepsTheChatsGapAfterASendByAnother(t *testing.T) {
 	// and a few steps, not one gap of 26 s apart.
 	if took := sent[4].Sub(began); took > 4*per {
 		t.Errorf("3 messages to a chat took %v after another's send, want at most %v (sent at %v)", took, 4*per, sent[2:])
+	}
+}
+
+// ackFails is the real store whose first Ack fails, as one does while
+// Redis cuts connections.
+type ackFails struct {
+	*storage.Store
+	failed bool
+}
+
+func (o *ackFails) Ack(ctx context.Context, e *bot.Envelope) error {
+	if !o.failed {
+		o.failed = true
+		return errors.New("ack: EOF")
+	}
+	return o.Store.Ack(ctx, e)
+}
+
+// A message sent whose acknowledgement failed (Redis cut the connection)
+// is acknowledged again while its claim holds, not sent a second time
+// when the lease ends: in the long Redis-fault run a summary sent again
+// 30 s later reached a cadre who was filing the next proposal (issue 15).
+func TestASendWhoseAckFailedIsAckedAgainNotSentTwice(t *testing.T) {
+	ctx := context.Background()
+	clock := bottest.NewClock(bottest.Start)
+	w := newWorldClock(t, 1, clock)
+	r := w.replicas[0]
+	d := &bot.Deliverer{Outbox: &ackFails{Store: r.store}, Senders: map[string]bot.Sender{"telegram": r.ad}, Clock: clock}
+	const chat = 555
+	msg := bot.Message{ID: bot.NewMessageID(), To: []string{fmt.Sprintf("telegram:%d", chat)}, Text: bot.Text{{Text: "Please check your proposal"}}}
+	if err := r.store.Enqueue(ctx, []bot.Message{msg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Drain(ctx); err == nil {
+		t.Fatal("a drain whose ack failed reported no error")
+	}
+	for range 40 { // past the lease
+		clock.Advance(time.Second)
+		if _, err := d.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := w.srv.Messages(chat); len(got) != 1 {
+		t.Errorf("the chat got the message %d times, want once", len(got))
+	}
+	if waiting, parked := must2(t)(r.store.Depth(ctx)); waiting != 0 || parked != 0 {
+		t.Errorf("outbox: %d waiting, %d parked; want none", waiting, parked)
+	}
+}
+
+func must2(t *testing.T) func(a, b int64, err error) (int64, int64) {
+	return func(a, b int64, err error) (int64, int64) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
 	}
 }
