@@ -18,8 +18,9 @@ import (
 //
 // The gap is the shortest interval seen between a send to the address and
 // the next slot the limit gave, while that send could be what filled the
-// limit (a guess from the first wait until such a send is seen). A guess too short costs a deferral more now and then; the
-// limit is asked before every send, so no guess breaks it.
+// limit (a guess from the first wait until such a send is seen). A guess
+// too short costs a deferral more now and then; the limit is asked before
+// every send, so no guess breaks it.
 type lane struct {
 	waiting map[string]*slot // by message id
 	seq     int64            // of the last placed
