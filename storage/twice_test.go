@@ -220,7 +220,9 @@ func lostReply(s *storage.Store) context.Context {
 // on Redis Cluster; the embedded store has no connection to lose an
 // answer on (it refuses writes after one that may or may not have run).
 func TestOutboxClaimWhoseAnswerWasLost(t *testing.T) {
-	t.Run("redis", func(t *testing.T) { testOutboxClaimReplyLost(t, storage.New(redistest.Client(t), storage.WithClock(&testClock{t: t0}))) })
+	t.Run("redis", func(t *testing.T) {
+		testOutboxClaimReplyLost(t, storage.New(redistest.Client(t), storage.WithClock(&testClock{t: t0})))
+	})
 	t.Run("cluster", func(t *testing.T) {
 		c := redistest.Cluster(t).(*redis.ClusterClient)
 		err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return n.FlushDB(ctx).Err() })
