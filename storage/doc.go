@@ -59,5 +59,6 @@
 // Each method's comment says how many round trips it makes. The ones on
 // the hot path take one: Load (a pipeline), SaveSession and Commit (one
 // script each), Claim (one pipeline of ZRANGEBYSCORE per shard when
-// nothing is due; then one of a script per shard holding due messages).
+// nothing is due; then one of a script per shard holding due messages;
+// first, only after a claim whose answer was lost, that claim again).
 package storage

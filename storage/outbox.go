@@ -123,15 +123,59 @@ return out
 // until now+lease. Round trips: 1 when nothing is due (a pipeline of
 // ZRANGEBYSCORE, one per shard); else 2 (then a pipeline of one EVALSHA
 // per shard holding some of the max oldest, taking just those).
+//
+// A take whose answer was lost (Redis ran it, then hung or cut the
+// connection) may have hidden its messages under its claim; the next Claim
+// on this store takes them again under that claim, while its lease lasts,
+// before looking further (one round trip more), rather than leaving them
+// hidden until the lease ends.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]*bot.Envelope, error) {
 	if max <= 0 {
 		return nil, nil
+	}
+	if envs, err := s.retake(ctx, now); err != nil || len(envs) > 0 {
+		return envs, err
 	}
 	dues, err := s.due(ctx, now, max)
 	if err != nil || len(dues) == 0 {
 		return nil, err
 	}
-	return s.take(ctx, now, claimName(now.Add(lease)), dues)
+	claim := claimName(now.Add(lease))
+	envs, err := s.take(ctx, now, claim, dues)
+	if err != nil {
+		s.mu.Lock()
+		s.lostTake = &lostTake{claim: claim, until: now.Add(lease), dues: dues}
+		s.mu.Unlock()
+	}
+	return envs, err
+}
+
+// lostTake is a take whose answer was lost.
+type lostTake struct {
+	claim string
+	until time.Time
+	dues  []due
+}
+
+// retake takes again the messages of a take whose answer was lost, under
+// its claim, while its lease lasts: those it hid, and those still due.
+func (s *Store) retake(ctx context.Context, now time.Time) ([]*bot.Envelope, error) {
+	s.mu.Lock()
+	lt := s.lostTake
+	s.lostTake = nil
+	s.mu.Unlock()
+	if lt == nil || !now.Before(lt.until) {
+		return nil, nil
+	}
+	envs, err := s.take(ctx, now, lt.claim, lt.dues)
+	if err != nil {
+		s.mu.Lock()
+		if s.lostTake == nil {
+			s.lostTake = lt
+		}
+		s.mu.Unlock()
+	}
+	return envs, err
 }
 
 // due is a message Claim saw due.

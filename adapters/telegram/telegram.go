@@ -130,6 +130,7 @@ type Adapter struct {
 	ready    atomic.Bool
 	polling  atomic.Bool  // this replica holds the lease and polls
 	offset   atomic.Int64 // the last offset, should the store not answer
+	unsaved  atomic.Bool  // the last offset could not be stored
 	stopOnce sync.Once
 	unhooked atomic.Bool // deleteWebhook done (polling mode)
 }
