@@ -147,14 +147,14 @@ func (e *Engine) mayView(person string, p *Proposal) bool {
 }
 
 func (e *Engine) certificateDoc(l loc, p *Proposal, evs []Event, now time.Time) *CertificateDoc {
-	name := func(who string) string {
-		if who == "system:schedules" {
+	name := func(who, recorded string) string {
+		if who == SystemActor {
 			return l.T("certpdf.system")
 		}
-		return e.org.DisplayName(e.org.PersonOf(who))
+		return e.personName(l, who, recorded)
 	}
 	d := &CertificateDoc{
-		ID: p.ID, Unit: p.Unit, Proposer: e.org.DisplayName(p.Proposer),
+		ID: p.ID, Unit: p.Unit, Proposer: name(p.Proposer, p.ProposerName),
 		Seq: len(evs), Head: p.Head, Issued: now.UTC(), Protected: p.Protected(),
 		Lang:      l.lang,
 		Committee: e.unitName(p.Unit),
@@ -202,68 +202,26 @@ func (e *Engine) certificateDoc(l loc, p *Proposal, evs []Event, now time.Time) 
 	if p.Attested {
 		d.Fields = append(d.Fields, CertificateField{l.T("certpdf.field.attest"), l.T("certpdf.attested")})
 	}
-	proposer := name(p.Proposer)
-	for _, ev := range evs {
-		r := CertificateRow{Seq: ev.Seq, When: l.Time(ev.At), Who: name(ev.Actor),
-			What: l.T("certpdf.ev." + string(ev.Action))}
+	// The steps read as /history and /certificate tell them (describe):
+	// one replay, so that whom a step was reported to, what an adjustment
+	// changed and who acted read the same on paper as in the chat.
+	replay(p.ID, evs, func(ev Event, before, after *Proposal) {
+		st := e.describe(l, ev, before, after)
+		r := CertificateRow{Seq: ev.Seq, When: l.Time(ev.At), Who: name(ev.Actor, ev.Data[DataActorName]),
+			What: l.T("certpdf.ev." + string(ev.Action)), To: e.names(l, e.recipients(ev, after))}
 		var more []string
-		switch ev.Action {
-		case Submit, Resubmit:
-			var to []string
-			for _, id := range e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: atoi(ev.Data["escalation"])}) {
-				to = append(to, e.org.DisplayName(id))
-			}
-			r.To = strings.Join(to, ", ")
-			if ev.Data[stepAttest1] == "yes" && ev.Data[stepAttest2] == "yes" {
-				more = append(more, l.T("certpdf.attested_short"))
-			}
-		case ApprovePilot, Adjust:
-			if v := ev.Data["end"]; v != "" {
-				more = append(more, l.T("certpdf.end", "Date", l.Date(v)))
-			}
-			if v, err := time.ParseDuration(ev.Data["cadence"]); err == nil {
-				more = append(more, l.T("certpdf.cadence", "Every", l.Days(v)))
-			}
-			if v := ev.Data["scope"]; v != "" {
-				more = append(more, l.T("certpdf.scope", "Text", clip(v, 300)))
-			}
-			if v := ev.Data["conditions"]; v != "" {
-				more = append(more, l.T("certpdf.conditions", "Text", clip(v, 300)))
-			}
-			r.To = proposer
-		case Check:
-			more = append(more, l.T("certpdf.verdict."+ev.Data["verdict"]))
-			r.To = proposer
-		case Stop:
-			more = append(more, l.T("certpdf.violation."+ev.Data["violation"]))
-			r.To = proposer
-		case Complete:
-			more = append(more, l.T("certpdf.outcome."+ev.Data["outcome"]))
-			if ev.Data["recommend"] == "yes" {
-				more = append(more, l.T("certpdf.recommend"))
-			}
-			r.To = proposer
-		case Report, RaiseObstacle:
-			var to []string
-			for _, id := range e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: p.Escalation}) {
-				to = append(to, e.org.DisplayName(id))
-			}
-			r.To = strings.Join(to, ", ")
-		case Respond, RequestRevision, Reject, Suspend, Resume:
-			r.To = proposer
-		case Escalate:
-			r.To = l.T("certpdf.parent_unit")
-		}
-		for _, k := range []string{"text", "note", "reason", "answer", "lessons"} {
-			if v := ev.Data[k]; v != "" {
-				more = append(more, clip(v, 300))
+		for _, dt := range st.Details {
+			if dt.Label == "" { // the attestations: the PDF's font has no ✓
+				more = append(more, strings.TrimPrefix(dt.Value, "✓ "))
+			} else {
+				more = append(more, dt.Label+": "+clip(dt.Value, 300))
 			}
 		}
 		if len(more) > 0 {
-			r.What += ": " + strings.Join(more, "; ")
+			r.What += ". " + strings.Join(more, "; ")
 		}
 		d.Rows = append(d.Rows, r)
-	}
+	})
 	return d
 }
 

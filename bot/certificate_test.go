@@ -79,7 +79,7 @@ func TestCertificateSendsTheSignedPDF(t *testing.T) {
 	if len(d.Rows) != p.Version || d.Rows[0].Who != "Nguyễn Văn An" || d.Rows[0].To != "Lê Thị Giám" || d.Rows[1].Who != "Lê Thị Giám" {
 		t.Fatalf("rows: %+v", d.Rows)
 	}
-	if !strings.Contains(d.Rows[len(d.Rows)-1].What, "recommended for wider adoption") {
+	if !strings.Contains(d.Rows[len(d.Rows)-1].What, "Wider adoption recommended: yes") {
 		t.Errorf("the completion row: %q", d.Rows[len(d.Rows)-1].What)
 	}
 }
