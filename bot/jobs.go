@@ -516,8 +516,8 @@ func (j *jobRun) supervision() error {
 					t.t = append(t.t, afterFirstLine(j.e.health(l, p, j.now))...)
 				},
 				btns: func(l loc) []Button {
-					if p.Status == Suspended {
-						return []Button{btn(l, "btn.resume", Resume, p.ID)}
+					if p.Status == Suspended { // still supervised
+						return []Button{btn(l, "btn.check", Check, p.ID), btn(l, "btn.resume", Resume, p.ID)}
 					}
 					return []Button{btn(l, "btn.check", Check, p.ID)}
 				}}

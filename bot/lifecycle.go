@@ -30,10 +30,12 @@ var rules = map[Action]rule{
 	Reject:          {[]Status{Submitted}, Rejected, roleLeader},
 	Resubmit:        {[]Status{RevisionRequested}, Submitted, roleProposer},
 	Withdraw:        {[]Status{Submitted, RevisionRequested}, Withdrawn, roleProposer},
-	Report:          {[]Status{Piloting}, "", roleProposer},
-	RaiseObstacle:   {[]Status{Piloting}, "", roleProposer},
+	// A suspended pilot is still supervised: its proposer reports and
+	// raises obstacles, its leaders record checks and answer them.
+	Report:          {[]Status{Piloting, Suspended}, "", roleProposer},
+	RaiseObstacle:   {[]Status{Piloting, Suspended}, "", roleProposer},
 	Respond:         {[]Status{Piloting, Suspended}, "", roleLeader},
-	Check:           {[]Status{Piloting}, "", roleLeader},
+	Check:           {[]Status{Piloting, Suspended}, "", roleLeader},
 	Adjust:          {[]Status{Piloting}, "", roleLeader},
 	Suspend:         {[]Status{Piloting}, Suspended, roleLeader},
 	Resume:          {[]Status{Suspended}, Piloting, roleLeader},
