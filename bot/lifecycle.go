@@ -23,6 +23,8 @@ type rule struct {
 	who  role
 }
 
+// A suspended pilot is still supervised: its proposer reports and raises
+// obstacles, its leaders record checks and answer them.
 var rules = map[Action]rule{
 	Submit:          {[]Status{Draft}, Submitted, roleProposer},
 	ApprovePilot:    {[]Status{Submitted}, Piloting, roleLeader},
@@ -30,18 +32,16 @@ var rules = map[Action]rule{
 	Reject:          {[]Status{Submitted}, Rejected, roleLeader},
 	Resubmit:        {[]Status{RevisionRequested}, Submitted, roleProposer},
 	Withdraw:        {[]Status{Submitted, RevisionRequested}, Withdrawn, roleProposer},
-	// A suspended pilot is still supervised: its proposer reports and
-	// raises obstacles, its leaders record checks and answer them.
-	Report:        {[]Status{Piloting, Suspended}, "", roleProposer},
-	RaiseObstacle: {[]Status{Piloting, Suspended}, "", roleProposer},
-	Respond:       {[]Status{Piloting, Suspended}, "", roleLeader},
-	Check:         {[]Status{Piloting, Suspended}, "", roleLeader},
-	Adjust:        {[]Status{Piloting}, "", roleLeader},
-	Suspend:       {[]Status{Piloting}, Suspended, roleLeader},
-	Resume:        {[]Status{Suspended}, Piloting, roleLeader},
-	Stop:          {[]Status{Piloting, Suspended}, Stopped, roleLeader},
-	Complete:      {[]Status{Piloting}, Completed, roleLeader},
-	Escalate:      {[]Status{Submitted, Piloting, Suspended}, "", roleSystem},
+	Report:          {[]Status{Piloting, Suspended}, "", roleProposer},
+	RaiseObstacle:   {[]Status{Piloting, Suspended}, "", roleProposer},
+	Respond:         {[]Status{Piloting, Suspended}, "", roleLeader},
+	Check:           {[]Status{Piloting, Suspended}, "", roleLeader},
+	Adjust:          {[]Status{Piloting}, "", roleLeader},
+	Suspend:         {[]Status{Piloting}, Suspended, roleLeader},
+	Resume:          {[]Status{Suspended}, Piloting, roleLeader},
+	Stop:            {[]Status{Piloting, Suspended}, Stopped, roleLeader},
+	Complete:        {[]Status{Piloting}, Completed, roleLeader},
+	Escalate:        {[]Status{Submitted, Piloting, Suspended}, "", roleSystem},
 }
 
 // Actions lists the lifecycle actions in table order.
