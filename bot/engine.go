@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,6 +154,9 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 	c.base = cloneDialog(c.s.Dialog)
 	if !in.Group && c.s.Last != in.Chat {
 		c.s.Last = in.Chat
+	}
+	if !in.Group && c.s.Lang == "" && slices.Contains(Languages, in.Lang) {
+		c.s.Lang = in.Lang // their app's language is their first choice
 	}
 	c.l = e.cat.loc(c.lang(), e.org.Location)
 	err = do(c)

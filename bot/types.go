@@ -251,4 +251,8 @@ type Input struct {
 	// dialog's question takes text (see Dialog.takesText).
 	Button string
 	Ref    string // platform reference of the message that carried the button
+	// Lang is the language the sender's app is set to, when the bot speaks
+	// it (a Languages code), else "": someone who never chose one with
+	// /lang is spoken to in it rather than in the org's.
+	Lang string
 }
