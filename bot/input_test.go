@@ -81,7 +81,7 @@ func TestGroupChatsAnswerHelpOnly(t *testing.T) {
 func TestJoinTellsTheLeaders(t *testing.T) {
 	h := newHarness(t)
 	// Join codes compare without regard to case (and NFC/NFD form: see org).
-	out := h.Say(visitor, "/join tnmt-2026")
+	out := h.Say(visitor, "/join tnmt-w5mc-bng6")
 	contains(t, bottest.To(out, visitor), "You joined Sở Tài nguyên và Môi trường")
 	contains(t, bottest.To(out, leader), "Khách joined")
 	id := h.FileProposal(visitor)
