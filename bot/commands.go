@@ -199,9 +199,12 @@ func (c *call) join(code string) error {
 	if strings.TrimSpace(code) == "" {
 		return invalid("err.join_usage")
 	}
+	if err := c.joinWaits(); err != nil { // after wrong codes, even the right one waits
+		return err
+	}
 	u := c.e.org.UnitByJoinCode(code)
 	if u == nil {
-		return invalid("err.join_code", "Code", clip(code, 40))
+		return c.wrongJoin(code)
 	}
 	// Someone already in the unit is told so, and nobody else hears of it.
 	switch {
