@@ -316,14 +316,14 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 			c.s.Dialog = nil
 			return err
 		}
-		np, ev, err := Step(p, id, a, c.in.Sender, c.now, data)
+		np, ev, err := Step(p, id, a, c.in.Sender, c.now, c.withName(data))
 		if err != nil {
 			return err
 		}
 		c.s.Dialog = nil
 		mark := len(c.out)
 		c.done(a, np, d.Ref)
-		err = c.commit(p.Status, np, ev, c.notices(a, np, ev))
+		err = c.commit(p.Status, np, ev, c.notices(a, p, np, ev))
 		if errors.Is(err, ErrConflict) && attempt < 3 {
 			c.out = c.out[:mark]
 			delete(c.loaded, id)
@@ -331,6 +331,15 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 		}
 		return err
 	}
+}
+
+// withName adds the sender's platform name to an event's data when the org
+// file has no name for them, so that the record can name them later.
+func (c *call) withName(data map[string]string) map[string]string {
+	if p := c.e.org.Person(c.person); (p == nil || p.Name == "") && c.in.Name != "" {
+		data[DataActorName] = clip(c.in.Name, 80)
+	}
+	return data
 }
 
 // commit writes one lifecycle step with the replies gathered so far and the
@@ -368,7 +377,7 @@ func (e *Engine) dueOf(p *Proposal) map[string]time.Time {
 	case Submitted:
 		due[DueReview] = p.Since
 	case Piloting:
-		due[DueReport] = p.LastReport.Add(p.Pilot.Cadence)
+		due[DueReport] = p.ReportPeriodStart().Add(p.Pilot.Cadence)
 		if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, e.org.Location); err == nil {
 			due[DueEnd] = end.AddDate(0, 0, 1)
 		}

@@ -432,7 +432,7 @@ func (c *call) pending() error {
 		return nil
 	}
 	slices.SortStableFunc(ps, func(a, b *Proposal) int { return a.Since.Compare(b.Since) })
-	c.say("pending.title", "N", len(ps))
+	c.reply(plain(c.l.Tn("pending.title", len(ps))))
 	for _, p := range ps {
 		t := &tx{}
 		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
@@ -460,7 +460,7 @@ func (c *call) pilots() error {
 		return nil
 	}
 	if len(ps) > 0 {
-		c.say("pilots.title", "N", len(ps))
+		c.reply(plain(c.l.Tn("pilots.title", len(ps))))
 		for _, p := range ps {
 			c.reply(c.e.health(c.l, p, c.now), c.buttonsFor(c.l, p, c.person)...)
 		}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sangkien/sangkien/org"
 )
 
 // Sender delivers messages on one platform. Each adapter implements it.
@@ -20,6 +22,22 @@ type Sender interface {
 	// message, which a later Message.Edit may name. Failures should be
 	// *DeliveryError so the deliverer knows whether to retry.
 	Send(ctx context.Context, address string, m *Message) (ref string, err error)
+}
+
+// RateLimiter is a Sender that keeps its platform's rate limits. Before
+// each send the deliverer asks Limit whether address may take a message
+// now (counting it when so); a positive wait is when its next slot frees.
+// The message then waits in the outbox until that slot without counting an
+// attempt, the messages to that address behind it wait for the slots after
+// it (see lane), and the worker goes on with others.
+type RateLimiter interface {
+	Limit(ctx context.Context, address string) (wait time.Duration, err error)
+}
+
+// Contacts is what the deliverer asks the store of a person: the address
+// they last wrote from and the language they chose.
+type Contacts interface {
+	Contact(ctx context.Context, person string) (last, lang string, err error)
 }
 
 // DeliveryError tells the deliverer how a send failed.
@@ -56,24 +74,19 @@ type Window struct {
 // one store: a claim hides a message from the others for Lease.
 type Deliverer struct {
 	Outbox  Outbox
-	Senders map[string]Sender // by platform; "*" catches any platform
+	Senders map[string]Sender // by platform
 	// Partial says this deliverer serves only the platforms of Senders
 	// beside another that serves them all (the console on a deployment's
 	// store): a message for another platform is left in the outbox for
 	// that one, not parked for want of a sender.
 	Partial bool
-	// Contact expands a person into the addresses to try, in order, and
-	// the language they read (for To entries of the form person:ID).
-	Contact func(ctx context.Context, person string) (addrs []string, lang string, err error)
-	Clock   Clock
-	Log     *slog.Logger
-	// Limit, when set, is asked before each send whether address may take
-	// a message now, within the platform's rate limits (counting it when
-	// so); a positive wait is when its next slot frees. The message waits
-	// in the outbox until then without counting an attempt, the messages
-	// to that address behind it wait for the slots after it (see lane),
-	// and the worker goes on with others.
-	Limit func(ctx context.Context, address string) (wait time.Duration, err error)
+	// Org and Contacts say where a person is reached (To entries of the
+	// form person:ID; see reach). Without them such entries are not
+	// expanded.
+	Org      *org.Org
+	Contacts Contacts
+	Clock    Clock
+	Log      *slog.Logger
 	// Workers is how many messages are sent at once (default 4).
 	Workers int
 
@@ -234,9 +247,6 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 	for e.Next < len(e.To) {
 		addr := e.To[e.Next]
 		s := d.Senders[AddressPlatform(addr)]
-		if s == nil {
-			s = d.Senders["*"]
-		}
 		if s == nil && d.Partial {
 			// Another deliverer's: back in a moment, so that this one
 			// does not claim it again and again before its own.
@@ -247,8 +257,9 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 			e.Next++
 			continue
 		}
-		if d.Limit != nil {
-			at, err := d.pace(ctx, addr, e.ID)
+		limiter, limited := s.(RateLimiter)
+		if limited {
+			at, err := d.pace(ctx, limiter, addr, e.ID)
 			if err != nil {
 				return false, err
 			}
@@ -258,7 +269,7 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 			}
 		}
 		_, err := s.Send(ctx, addr, &e.Message)
-		if d.Limit != nil {
+		if limited {
 			d.sent(addr, e.ID)
 		}
 		if err == nil {
@@ -307,7 +318,7 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 
 // expand replaces person:ID entries of e.To with the person's addresses.
 func (d *Deliverer) expand(ctx context.Context, e *Envelope) error {
-	if e.Next > 0 || d.Contact == nil {
+	if e.Next > 0 || d.Org == nil || d.Contacts == nil {
 		return nil
 	}
 	var out []string
@@ -315,7 +326,7 @@ func (d *Deliverer) expand(ctx context.Context, e *Envelope) error {
 	for _, a := range e.To {
 		list := []string{a}
 		if id, ok := strings.CutPrefix(a, "person:"); ok {
-			l, lang, err := d.Contact(ctx, id)
+			l, lang, err := d.reach(ctx, id)
 			if err != nil {
 				return fmt.Errorf("addresses of %s: %w", id, err)
 			}
@@ -334,6 +345,22 @@ func (d *Deliverer) expand(ctx context.Context, e *Envelope) error {
 	}
 	e.To = out
 	return nil
+}
+
+// reach is who is reached where, the delivery policy of docs/rules: first
+// the address the person last wrote from (they are there now), then their
+// identities in the order the org file lists them; a permanent failure on
+// one moves the message to the next (deliver). lang is the language the
+// person chose, "" for the org's.
+func (d *Deliverer) reach(ctx context.Context, person string) (addrs []string, lang string, err error) {
+	last, lang, err := d.Contacts.Contact(ctx, person)
+	if err != nil {
+		return nil, "", err
+	}
+	if last != "" {
+		addrs = append(addrs, last)
+	}
+	return append(addrs, d.Org.Addresses(person)...), lang, nil
 }
 
 // Backoff is the wait before retry n (1, 2, ...): exponential from one

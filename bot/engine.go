@@ -73,14 +73,6 @@ func New(c Config) (*Engine, error) {
 	return e, nil
 }
 
-// SetWake sets the function called after messages were enqueued (the
-// deliverer's Wake); call it before handling starts.
-func (e *Engine) SetWake(f func()) { e.wake = f }
-
-// SetMetrics sets what the engine tells of each update handled; call it
-// before handling starts.
-func (e *Engine) SetMetrics(m Metrics) { e.met = m }
-
 // Command is a command and its one-line description, for a platform's
 // command menu (Telegram's setMyCommands).
 type Command struct{ Name, Description string }

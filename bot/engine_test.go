@@ -76,7 +76,7 @@ func TestWholeLifecycleThroughTheGuidedForm(t *testing.T) {
 	contains(t, bottest.To(out, leader), "Recorded: Approve pilot on")
 	contains(t, bottest.To(out, leader), "Approve pilot — Lê Thị Giám") // the edit of the notice
 	contains(t, bottest.To(out, cadre), "approved for a pilot by Lê Thị Giám")
-	contains(t, bottest.To(out, "console:#tnmt"), "Phê duyệt thí điểm") // the channel hears in the org's language
+	contains(t, bottest.To(out, "console:#tnmt"), "Đã phê duyệt cho thực hiện thí điểm") // the channel hears in the org's language
 	p := h.Proposal(id)
 	if p.Status != bot.Piloting || p.Pilot.End != "2026-09-30" || p.Pilot.Cadence != 14*24*time.Hour {
 		t.Fatalf("after approval: %+v %+v", p.Status, p.Pilot)
@@ -104,7 +104,7 @@ func TestWholeLifecycleThroughTheGuidedForm(t *testing.T) {
 	h.Say(leader, "Scans work; keep originals check")
 	out = h.Press(leader, "Yes, recommend wider adoption")
 	contains(t, bottest.To(out, cadre), "/certificate "+id)
-	contains(t, bottest.To(out, "console:#tnmt"), "Hoàn thành thí điểm")
+	contains(t, bottest.To(out, "console:#tnmt"), "Đã kết thúc thí điểm")
 
 	p = h.Proposal(id)
 	if p.Status != bot.Completed || !p.Protected() {
@@ -112,11 +112,11 @@ func TestWholeLifecycleThroughTheGuidedForm(t *testing.T) {
 	}
 	out = h.Say(cadre, "/certificate "+id)
 	cert := bottest.To(out, cadre)
-	for _, want := range []string{"PROTECTION RECORD", "submitted by Nguyễn Văn An, reported to Lê Thị Giám", "pilot approved by Lê Thị Giám", "supervision check by Lê Thị Giám: On track", p.Head} {
+	for _, want := range []string{"PROTECTION RECORD", "Nguyễn Văn An submitted the proposal, reporting to Lê Thị Giám.", "Lê Thị Giám approved a pilot", "Supervision verdict: On track", p.Head} {
 		contains(t, cert, want)
 	}
 	out = h.Say(cadre, "/history "+id)
-	contains(t, bottest.To(out, cadre), "#7 ")
+	contains(t, bottest.To(out, cadre), "7. Complete")
 	if n, brk, err := bot.VerifyAll(context.Background(), h.Store); err != nil || brk != nil || n != 1 {
 		t.Fatalf("verify: %d %v %v", n, brk, err)
 	}

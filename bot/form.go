@@ -397,13 +397,13 @@ func (c *call) submit(d *Dialog) error {
 	if level > 0 {
 		data["escalation"] = strconv.Itoa(level)
 	}
-	np, ev, err := Step(nil, id, Submit, c.in.Sender, c.now, data)
+	np, ev, err := Step(nil, id, Submit, c.in.Sender, c.now, c.withName(data))
 	if err != nil {
 		return err
 	}
 	c.s.Dialog = nil
 	c.reply(c.recorded(c.l, Submit, np), proposerButtons(c.l, np)...)
-	return c.commit(Draft, np, ev, c.notices(Submit, np, ev))
+	return c.commit(Draft, np, ev, c.notices(Submit, nil, np, ev))
 }
 
 // button handles a pressed button.

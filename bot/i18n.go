@@ -25,6 +25,12 @@ var Languages = []string{"vi", "en"}
 type Catalog struct {
 	bundle *i18n.Bundle
 	locs   map[string]*i18n.Localizer
+	// counted holds, by language, the ids of messages written with plural
+	// forms (one/other). Only those are asked for a form by count: go-i18n
+	// v2.7's CLDR table gives Vietnamese a "one" form (for 0 and 1) that a
+	// plain Vietnamese message, with no forms at all, lacks, and it then
+	// answers with an error ("[unit.days]" for 1 day).
+	counted map[string]map[string]bool
 	// memo keeps rendered messages by language, id and data: go-i18n runs
 	// a text/template on every call, which dominated the cost of the jobs
 	// (a weekly supervision renders every pilot in every language).
@@ -39,15 +45,25 @@ const memoMax = 1 << 14
 func NewCatalog() (*Catalog, error) {
 	b := i18n.NewBundle(language.Vietnamese)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
-	c := &Catalog{bundle: b, locs: map[string]*i18n.Localizer{}}
+	c := &Catalog{bundle: b, locs: map[string]*i18n.Localizer{}, counted: map[string]map[string]bool{}}
 	// Each part of the bot keeps its messages in locales/PART.LANG.yaml.
 	files, err := fs.Glob(localeFS, "locales/*.yaml")
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
-		if _, err := b.LoadMessageFileFS(localeFS, f); err != nil {
+		mf, err := b.LoadMessageFileFS(localeFS, f)
+		if err != nil {
 			return nil, fmt.Errorf("load catalog %s: %w", f, err)
+		}
+		lang := mf.Tag.String()
+		for _, m := range mf.Messages {
+			if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" {
+				if c.counted[lang] == nil {
+					c.counted[lang] = map[string]bool{}
+				}
+				c.counted[lang][m.ID] = true
+			}
 		}
 	}
 	for _, l := range Languages {
@@ -144,7 +160,8 @@ func (l loc) t(id string, kv []any) (string, bool) {
 }
 
 // Tn renders message id for a count n, choosing the language's plural
-// form ("1 day", "2 days"); n is also the template's .N.
+// form ("1 day", "2 days") when the message has forms; n is also the
+// template's .N.
 func (l loc) Tn(id string, n int, kv ...any) string {
 	return l.c.memoized(memoKey(l.lang, id, n, kv), func() (string, bool) { return l.tn(id, n, kv) })
 }
@@ -154,22 +171,36 @@ func (l loc) tn(id string, n int, kv []any) (string, bool) {
 	for i := 0; i+1 < len(kv); i += 2 {
 		data[kv[i].(string)] = kv[i+1]
 	}
-	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: n})
+	lc := &i18n.LocalizeConfig{MessageID: id, TemplateData: data}
+	if l.c != nil && l.c.counted[l.lang][id] {
+		lc.PluralCount = n
+	}
+	s, err := l.l.Localize(lc)
 	if err != nil {
 		return "[" + id + "]", false
 	}
 	return s, true
 }
 
-// Time formats an instant in the org's time zone.
+// Time formats an instant in the org's time zone: in Vietnamese as an
+// official text writes it, "08 giờ 15 ngày 02/12/2026".
 func (l loc) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if l.lang == "vi" {
-		return t.In(l.tz).Format("15:04 02/01/2006")
+		return t.In(l.tz).Format("15 giờ 04 ngày 02/01/2006")
 	}
 	return t.In(l.tz).Format("2006-01-02 15:04")
+}
+
+// Clock formats the time of day of an instant (already in the zone
+// wanted): "08 giờ 15", "08:15".
+func (l loc) Clock(t time.Time) string {
+	if l.lang == "vi" {
+		return t.Format("15 giờ 04")
+	}
+	return t.Format("15:04")
 }
 
 // Date formats a YYYY-MM-DD date.
@@ -184,12 +215,18 @@ func (l loc) Date(d string) string {
 	return t.Format("02/01/2006")
 }
 
-// Days formats a duration in whole days (or hours below a day).
+// Days formats a duration in days and hours ("1 ngày 12 giờ", "2 days"),
+// in hours below a day ("0 giờ"); minutes are left out.
 func (l loc) Days(d time.Duration) string {
-	if d < 24*time.Hour && d%(24*time.Hour) != 0 {
-		return l.Tn("unit.hours", int(d.Hours()))
+	d = max(d, 0)
+	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	switch {
+	case days == 0:
+		return l.Tn("unit.hours", hours)
+	case hours == 0:
+		return l.Tn("unit.days", days)
 	}
-	return l.Tn("unit.days", int(d/(24*time.Hour)))
+	return l.Tn("unit.days", days) + " " + l.Tn("unit.hours", hours)
 }
 
 // tx builds a Text.

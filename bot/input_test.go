@@ -95,10 +95,10 @@ func TestLanguagePerPerson(t *testing.T) {
 	contains(t, bottest.To(h.Say(cadre, "/mine"), cadre), "chưa có đề xuất")
 	h.SetLang(leader, "en")
 	h.Say(cadre, bottest.OneMessage)
-	h.Press(cadre, "Vâng, tôi xác nhận")
-	h.Press(cadre, "Vâng, tôi xác nhận")
-	out := h.Press(cadre, "Gửi")
-	contains(t, bottest.To(out, cadre), "Đã gửi tới Lê Thị Giám")
+	h.Press(cadre, "Tôi cam kết")
+	h.Press(cadre, "Tôi cam kết")
+	out := h.Press(cadre, "Gửi đề xuất")
+	contains(t, bottest.To(out, cadre), "Đã báo cáo người đứng đầu cấp ủy (đồng chí Lê Thị Giám) đề xuất")
 	contains(t, bottest.To(out, leader), "New proposal from Nguyễn Văn An") // the leader chose English
 	if _, b := h.FindButton(leader, "Approve pilot"); b == nil {
 		t.Fatal("leader's buttons are not in English")

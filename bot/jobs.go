@@ -18,7 +18,7 @@ import (
 	"github.com/sangkien/sangkien/org"
 )
 
-// The scheduled jobs of PRODUCT.md "Schedules". The schedules package
+// The scheduled jobs of docs/rules/jobs.md. The schedules package
 // decides when each runs; what a run reads, whom it tells what, and which
 // escalations it records live here, so that `sangkien jobs run` and the
 // cron runner share one path.
@@ -326,9 +326,9 @@ func (j *jobRun) deadline(l loc, t *tx, since time.Time, limit time.Duration) {
 		}
 		t.p(" — ").b("⚠ " + l.T("job.overdue", "Limit", l.Days(limit), "Over", over))
 	case sameDay(due.In(loc), today):
-		t.p(" — ").b(l.T("job.due_today", "At", due.In(loc).Format("15:04")))
+		t.p(" — ").b(l.T("job.due_today", "At", l.Clock(due.In(loc))))
 	case sameDay(due.In(loc), today.AddDate(0, 0, 1)):
-		t.p(" — ").b(l.T("job.due_tomorrow", "At", due.In(loc).Format("15:04")))
+		t.p(" — ").b(l.T("job.due_tomorrow", "At", l.Clock(due.In(loc))))
 	}
 }
 
@@ -471,7 +471,7 @@ func (j *jobRun) reviewReminders() error {
 				t.p(l.T("job.review.item", "Age", j.ago(l, p.Since), "Name", j.e.org.DisplayName(p.Proposer), "Unit", j.e.unitName(p.Unit)))
 				j.deadline(l, t, p.Since, j.e.org.Policy.ReviewSLA)
 				if p.Escalation > 0 {
-					t.nl().i(l.T("job.escalated_note", "N", p.Escalation))
+					t.nl().i(l.Tn("job.escalated_note", p.Escalation))
 				}
 			},
 			btns: func(l loc) []Button {
@@ -488,7 +488,7 @@ func (j *jobRun) reviewReminders() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.T("job.review.title", "N", n) }, "job.review.foot")
+		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.review.title", n) }, "job.review.foot")
 		if err != nil {
 			return err
 		}
@@ -541,7 +541,7 @@ func (j *jobRun) supervision() error {
 			}
 		}
 		return func(l loc, n int) string {
-			return l.T("job.supervision.title", "N", n, "Flagged", flagged)
+			return l.Tn("job.supervision.title", n, "Flagged", flagged)
 		}
 	}, "job.supervision.foot")
 }
@@ -600,7 +600,7 @@ func (j *jobRun) offTrack(p *Proposal) bool {
 	if p.Pilot == nil {
 		return false
 	}
-	if p.Status == Piloting && j.now.Sub(p.LastReport) > p.Pilot.Cadence {
+	if p.Status == Piloting && j.now.Sub(p.ReportPeriodStart()) > p.Pilot.Cadence {
 		return true
 	}
 	if p.Verdict == "off_track" || p.OpenObstacles() > 0 {
@@ -620,12 +620,16 @@ func (j *jobRun) reportPrompts() error {
 	byPerson := map[string][]item{}
 	var order []string
 	for _, p := range ps {
-		if p.Status != Piloting || p.Pilot == nil || j.now.Sub(p.LastReport) < p.Pilot.Cadence {
+		if p.Status != Piloting || p.Pilot == nil || j.now.Sub(p.ReportPeriodStart()) < p.Pilot.Cadence {
 			continue
 		}
 		j.rep.Items++
-		it := item{at: p.LastReport, p: p,
+		it := item{at: p.ReportPeriodStart(), p: p,
 			body: func(l loc, t *tx) {
+				if p.LastReport.IsZero() {
+					t.p(l.T("job.report.item_first", "Age", j.ago(l, p.Pilot.Approved), "Cadence", l.Days(p.Pilot.Cadence)))
+					return
+				}
 				t.p(l.T("job.report.item", "Age", j.ago(l, p.LastReport), "Cadence", l.Days(p.Pilot.Cadence)))
 			},
 			btns: func(l loc) []Button {
@@ -637,7 +641,7 @@ func (j *jobRun) reportPrompts() error {
 		byPerson[p.Proposer] = append(byPerson[p.Proposer], it)
 	}
 	for _, person := range order {
-		err := j.grouped(person, byPerson[person], func(l loc, n int) string { return l.T("job.report.title", "N", n) }, "job.report.foot")
+		err := j.grouped(person, byPerson[person], func(l loc, n int) string { return l.Tn("job.report.title", n) }, "job.report.foot")
 		if err != nil {
 			return err
 		}
@@ -699,7 +703,7 @@ func (j *jobRun) obstacleFollowup() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.T("job.obstacle.title", "N", n) }, "job.obstacle.foot")
+		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.obstacle.title", n) }, "job.obstacle.foot")
 		if err != nil {
 			return err
 		}
@@ -740,7 +744,7 @@ func (j *jobRun) pilotEnd() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.T("job.end.title", "N", n) }, "job.end.foot")
+		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.end.title", n) }, "job.end.foot")
 		if err != nil {
 			return err
 		}

@@ -98,7 +98,7 @@ func TestReviewReminders(t *testing.T) {
 	}
 	m := only(t, sent, leader)
 	text := m.Text.String()
-	contains(t, text, "2 proposal(s) wait for your decision")
+	contains(t, text, "2 proposals wait for your decision")
 	before(t, text, old, young)
 	contains(t, text, "submitted 6 days ago by Nguyễn Văn An")
 	contains(t, text, "OVERDUE: past the 5 days limit by 1 day")
@@ -133,7 +133,7 @@ func TestReviewReminderInTheRecipientsLanguage(t *testing.T) {
 	h.Clock.Advance(6 * day)
 	_, sent := runJob(t, h, bot.JobReviewReminders, false)
 	m := only(t, sent, leader)
-	contains(t, m.Text.String(), "đề xuất đang chờ đồng chí quyết định")
+	contains(t, m.Text.String(), "đề xuất đang chờ đồng chí xem xét, quyết định")
 	contains(t, m.Text.String(), "QUÁ HẠN")
 	contains(t, m.Text.String(), id)
 	if got := labels(m); len(got) != 3 || got[0] != "Phê duyệt thí điểm" {
@@ -159,7 +159,7 @@ func TestSupervision(t *testing.T) {
 	}
 	m := only(t, sent, leader)
 	text := m.Text.String()
-	contains(t, text, "2 pilot(s) in your charge, 1 needing attention")
+	contains(t, text, "2 pilots in your charge, 1 needing attention")
 	before(t, text, troubled, calm) // the one needing attention first
 	contains(t, text, "Last report: 1 day ago · last check: never · open obstacles: 0")
 	contains(t, text, "open obstacles: 1")
@@ -200,9 +200,9 @@ func TestReportPrompts(t *testing.T) {
 	}
 	m := only(t, sent, cadre)
 	text := m.Text.String()
-	contains(t, text, "1 of your pilots wait for a progress report")
+	contains(t, text, "1 of your pilots waits for a progress report")
 	contains(t, text, late)
-	contains(t, text, "last report 15 days ago; you report every 14 days")
+	contains(t, text, "no report yet; approved 15 days ago; you report every 14 days") // due one cadence after approval
 	if strings.Contains(text, fresh) {
 		t.Errorf("%s reported 5 days ago, prompted:\n%s", fresh, text)
 	}
@@ -237,7 +237,7 @@ func TestObstacleFollowup(t *testing.T) {
 	h.Clock.Advance(2 * day)
 	_, sent = runJob(t, h, bot.JobObstacleFollowup, false)
 	m := only(t, sent, leader)
-	contains(t, m.Text.String(), "1 obstacle(s) wait for your answer")
+	contains(t, m.Text.String(), "1 obstacle waits for your answer")
 	contains(t, m.Text.String(), "obstacle 1, raised 4 days ago by Nguyễn Văn An: The portal rejects files over 2 MB")
 	contains(t, m.Text.String(), "OVERDUE: past the 3 days limit by 1 day")
 	none(t, sent, parent)
@@ -279,7 +279,7 @@ func TestPilotEnd(t *testing.T) {
 	h.Clock.Advance(2 * day)
 	_, sent := runJob(t, h, bot.JobPilotEnd, false)
 	m := only(t, sent, leader)
-	contains(t, m.Text.String(), "1 pilot(s) passed their end date")
+	contains(t, m.Text.String(), "1 pilot passed its end date")
 	contains(t, m.Text.String(), "ended "+h.Proposal(id).Pilot.End)
 	if got := labels(m); strings.Join(got, "|") != "Complete|Stop|Adjust" {
 		t.Errorf("buttons = %q", got)
@@ -311,9 +311,9 @@ func TestDigest(t *testing.T) {
 	}
 	m := only(t, sent, "console:#tnmt")
 	text := m.Text.String()
-	contains(t, text, "Tuần này: 2 mới · 1 được duyệt thí điểm · 0 hoàn thành · 0 dừng") // channels read the org's language
-	contains(t, text, "đang thí điểm: 1")
-	contains(t, text, "đã gửi, chờ quyết định: 1")
+	contains(t, text, "Tuần này: 2 đề xuất mới · 1 được phê duyệt thí điểm · 0 kết thúc thí điểm · 0 dừng thực hiện thí điểm") // channels read the org's language
+	contains(t, text, "đang thực hiện thí điểm: 1")
+	contains(t, text, "đã gửi, chờ xem xét, quyết định: 1")
 	for _, id := range []string{a, b} {
 		contains(t, text, id+" #"+strconv.Itoa(h.Proposal(id).Version)+" "+h.Proposal(id).Head)
 	}
@@ -370,7 +370,11 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 			contains(t, text, "Nothing is waiting for your decision.")
 			return
 		}
-		contains(t, text, fmt.Sprintf("%d proposal(s) waiting for your decision", len(want)))
+		noun := "proposals"
+		if len(want) == 1 {
+			noun = "proposal"
+		}
+		contains(t, text, fmt.Sprintf("%d %s waiting for your decision", len(want), noun))
 		for _, id := range want {
 			contains(t, text, id)
 		}
@@ -401,7 +405,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	if got := labels(m); strings.Join(got, "|") != "Approve pilot|Request revision|Reject" {
 		t.Errorf("escalation buttons = %q", got)
 	}
-	contains(t, only(t, sent, head).Text.String(), "escalated 1 level(s) up")
+	contains(t, only(t, sent, head).Text.String(), "escalated 1 level up")
 	none(t, sent, parent)
 	pending("11 days", leader, id)
 	pending("11 days", parent)
@@ -414,7 +418,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	if len(rep.Escalated) != 0 {
 		t.Errorf("12 days: Escalated = %q", rep.Escalated)
 	}
-	contains(t, only(t, sent, leader).Text.String(), "1 proposal(s) wait for your decision") // now a reminder
+	contains(t, only(t, sent, leader).Text.String(), "1 proposal waits for your decision") // now a reminder
 	none(t, sent, parent)
 
 	h.Clock.Advance(9 * day) // 21 days: past twice escalate_after

@@ -42,12 +42,12 @@ const minGap = 100 * time.Millisecond
 
 // pace returns when the message id to addr may go: zero when now (the
 // limit counted it), else the slot it waits for in the outbox.
-func (d *Deliverer) pace(ctx context.Context, addr, id string) (time.Time, error) {
+func (d *Deliverer) pace(ctx context.Context, l RateLimiter, addr, id string) (time.Time, error) {
 	now := d.Clock.Now()
 	if at, ok := d.behind(addr, id, now); ok {
 		return at, nil
 	}
-	wait, err := d.Limit(ctx, addr)
+	wait, err := l.Limit(ctx, addr)
 	if err != nil || wait <= 0 {
 		return time.Time{}, err
 	}

@@ -16,7 +16,7 @@ const (
 	roleSystem // the schedules
 )
 
-// rule is one row of the lifecycle table of PRODUCT.md.
+// rule is one row of the lifecycle table of docs/rules/lifecycle.md.
 type rule struct {
 	from []Status
 	to   Status // "" keeps the status
@@ -62,6 +62,12 @@ func next(a Action, s Status) (Status, bool) {
 // LeaderAction reports whether a is taken by a leader.
 func LeaderAction(a Action) bool { return rules[a].who == roleLeader }
 
+// DataActorName is the event data key of the actor's name, recorded only
+// when the org file has none for them (a member listed or joined by
+// identity): the platform's display name at the time, so that the history
+// and the certificate name people, never identities.
+const DataActorName = "actor_name"
+
 // apply folds one event into p. It is the only place a record changes, so
 // the stored record and the fold of the events cannot drift apart.
 func apply(p *Proposal, ev Event) error {
@@ -88,6 +94,9 @@ func apply(p *Proposal, ev Event) error {
 				p.Escalation = n
 			}
 		}
+		if v := d[DataActorName]; v != "" {
+			p.ProposerName = v
+		}
 		p.Fields = Fields{}
 		for _, f := range FormFields {
 			if v := d[f]; v != "" {
@@ -100,8 +109,9 @@ func apply(p *Proposal, ev Event) error {
 		if err != nil {
 			return fmt.Errorf("cadence: %w", err)
 		}
+		// No report yet: LastReport stays zero until the first one, which
+		// is due one cadence after approval (ReportPeriodStart).
 		p.Pilot = &Pilot{End: d["end"], Cadence: cad, Conditions: d["conditions"], Approved: ev.At, ApprovedBy: ev.Actor}
-		p.LastReport = ev.At // the first report is due one cadence after approval
 	case Report:
 		p.LastReport = ev.At
 	case RaiseObstacle:

@@ -268,7 +268,7 @@ func (c *call) actionForm(a Action, p *Proposal) Form {
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle])
 	if a == Respond {
 		if n := c.respondTo(p); n > 0 {
-			t.nl().b(l.T("label.obstacle_n", "N", n)).p(" ", p.Obstacles[n-1].Text)
+			t.nl().b(l.T("label.obstacle_n", "N", n)+":").p(" ", p.Obstacles[n-1].Text)
 		}
 	}
 	f := Form{Title: l.T("action." + string(a)), Intro: t.t, Submit: l.T("modal.record"), Cancel: l.T("btn.cancel")}

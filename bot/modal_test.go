@@ -195,7 +195,7 @@ func TestActionFormAndSubmitAction(t *testing.T) {
 		t.Errorf("the notice was not edited to show the decision: %+v", edit)
 	}
 	contains(t, bottest.To(h.All()[mark:], cadre), "approved for a pilot")
-	contains(t, bottest.To(h.All()[mark:], "console:#tnmt"), "Phê duyệt thí điểm") // channels hear the org's language
+	contains(t, bottest.To(h.All()[mark:], "console:#tnmt"), "Đã phê duyệt cho thực hiện thí điểm") // channels hear the org's language
 }
 
 // Of two leaders with the form open, the second to submit is told who

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -23,8 +22,9 @@ func (c *call) recorded(l loc, a Action, p *Proposal) Text {
 	return t.t
 }
 
-// notices are the messages an action causes for others than the actor.
-func (c *call) notices(a Action, p *Proposal, ev Event) []Message {
+// notices are the messages an action causes for others than the actor;
+// prev is the record before it (nil for a new proposal).
+func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	var out []Message
 	who := c.displayName()
 	toPerson := func(person string, body func(l loc) Body) {
@@ -81,7 +81,7 @@ func (c *call) notices(a Action, p *Proposal, ev Event) []Message {
 	case RequestRevision:
 		toPerson(p.Proposer, func(l loc) Body {
 			t := head(l, "notice.revision")
-			t.kv(l.T("label.note"), ev.Data["note"]).nl().i(l.T("hint.revise", "ID", p.ID))
+			t.kv(l.T("label.revision"), ev.Data["note"]).nl().i(l.T("hint.revise", "ID", p.ID))
 			return Body{Text: t.t, Buttons: proposerButtons(l, p)}
 		})
 	case Reject:
@@ -112,7 +112,11 @@ func (c *call) notices(a Action, p *Proposal, ev Event) []Message {
 	case Adjust:
 		toPerson(p.Proposer, func(l loc) Body {
 			t := head(l, "notice.adjusted")
-			c.pilotTerms(t, l, p)
+			if prev != nil {
+				for _, ch := range adjustments(l, ev, prev) {
+					t.kv(ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
+				}
+			}
 			return Body{Text: t.t}
 		})
 	case Suspend, Resume:
@@ -122,12 +126,13 @@ func (c *call) notices(a Action, p *Proposal, ev Event) []Message {
 		})
 	case Stop:
 		toPerson(p.Proposer, func(l loc) Body {
-			return Body{Text: head(l, "notice.stopped").kv(l.T("label.reason"), ev.Data["reason"]).kv(l.T("label.violation"), l.T("choice.violation."+ev.Data["violation"])).t}
+			return Body{Text: head(l, "notice.stopped").kv(l.T("label.reason"), ev.Data["reason"]).kv(l.T("label.violation"), yesNoValue(l, ev.Data["violation"])).t}
 		})
 		toChannels("channel.stopped")
 	case Complete:
 		toPerson(p.Proposer, func(l loc) Body {
-			t := head(l, "notice.completed").kv(l.T("label.outcome"), l.T("outcome."+ev.Data["outcome"])).kv(l.T("label.lessons"), ev.Data["lessons"])
+			t := head(l, "notice.completed").kv(l.T("label.outcome"), l.T("outcome."+ev.Data["outcome"])).kv(l.T("label.lessons"), ev.Data["lessons"]).
+				kv(l.T("label.recommend"), yesNoValue(l, ev.Data["recommend"]))
 			if p.Protected() {
 				t.nl().i(l.T("hint.certificate", "ID", p.ID))
 			}
@@ -160,9 +165,8 @@ func (c *call) pilotTerms(t *tx, l loc, p *Proposal) {
 		return
 	}
 	t.kv(l.T("label.end"), l.Date(p.Pilot.End))
-	t.kv(l.T("label.cadence"), l.Days(p.Pilot.Cadence))
+	t.kv(l.T("label.cadence"), cadence(l, p.Pilot.Cadence.String()))
 	t.kv(l.T("label.conditions"), p.Pilot.Conditions)
-	t.kv(l.T("label.scope"), p.Pilot.Scope)
 }
 
 // details renders a proposal for those who may see it.
@@ -171,28 +175,32 @@ func (c *call) details(l loc, p *Proposal) Text {
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 	t.kv(l.T("label.status"), l.T("status."+string(p.Status)))
 	t.kv(l.T("label.unit"), c.unitName(p.Unit))
-	t.kv(l.T("label.proposer"), c.e.org.DisplayName(p.Proposer))
+	t.kv(l.T("label.proposer"), c.e.personName(l, p.Proposer, p.ProposerName))
 	t.kv(l.T("label.filed"), l.Time(p.Created))
 	for _, name := range FormFields[1:] {
-		v := p.Fields[name]
-		if name == FieldKind && v != "" {
+		label, v := l.T("field."+name), p.Fields[name]
+		switch {
+		case name == FieldKind && v != "":
 			v = l.T("kind." + v)
+		case name == FieldScope && p.Pilot != nil && p.Pilot.Scope != "":
+			// An adjusted scope replaces the proposed one; /history keeps both.
+			label, v = l.T("label.adjusted", "Label", label), p.Pilot.Scope
 		}
-		t.kv(l.T("field."+name), v)
+		t.kv(label, v)
 	}
 	if p.Attested {
 		t.nl().p("✓ ", l.T("form.attested"))
 	}
 	c.pilotTerms(t, l, p)
 	if p.Pilot != nil {
-		t.kv(l.T("label.last_report"), l.Time(p.LastReport))
-		t.kv(l.T("label.last_check"), l.Time(p.LastCheck))
+		t.kv(l.T("label.last_report"), timeOrNone(l, p.LastReport))
+		t.kv(l.T("label.last_check"), timeOrNone(l, p.LastCheck))
 		if p.Verdict != "" {
 			t.kv(l.T("label.verdict"), l.T("choice.verdict."+p.Verdict))
 		}
 	}
 	for _, o := range p.Obstacles {
-		t.nl().b(l.T("label.obstacle_n", "N", o.N)).p(" ", o.Text)
+		t.nl().b(l.T("label.obstacle_n", "N", o.N)+":").p(" ", o.Text)
 		if o.Open() {
 			t.p(" — ").i(l.T("obstacle.open"))
 		} else {
@@ -202,7 +210,18 @@ func (c *call) details(l loc, p *Proposal) Text {
 	if p.Outcome != "" {
 		t.kv(l.T("label.outcome"), l.T("outcome."+p.Outcome))
 	}
+	if p.Status == Stopped {
+		t.kv(l.T("label.violation"), yesNoValue(l, p.Violation))
+	}
 	return t.t
+}
+
+// timeOrNone renders an instant, or "none yet" for one that has not come.
+func timeOrNone(l loc, at time.Time) string {
+	if at.IsZero() {
+		return l.T("label.none_yet")
+	}
+	return l.Time(at)
 }
 
 // buttonsFor returns the buttons of what person can do next on p; person
@@ -266,7 +285,7 @@ func (e *Engine) health(l loc, p *Proposal, now time.Time) Text {
 	}
 	t.p(l.T("health.line", "Report", days(p.LastReport), "Check", days(p.LastCheck), "Obstacles", p.OpenObstacles(), "End", l.Date(p.Pilot.End)))
 	var flags []string
-	if p.Status == Piloting && now.Sub(p.LastReport) > p.Pilot.Cadence {
+	if p.Status == Piloting && now.Sub(p.ReportPeriodStart()) > p.Pilot.Cadence {
 		flags = append(flags, l.T("health.report_overdue"))
 	}
 	if p.Verdict == "off_track" {
@@ -284,7 +303,8 @@ func (e *Engine) health(l loc, p *Proposal, now time.Time) Text {
 	return t.t
 }
 
-// history renders the event list.
+// history renders the process of p step by step: when, who did what, to
+// whom, what was decided or said, and the status it left the proposal in.
 func (c *call) history(p *Proposal) error {
 	evs, err := c.e.store.Events(c.ctx, p.ID)
 	if err != nil {
@@ -292,95 +312,307 @@ func (c *call) history(p *Proposal) error {
 	}
 	l := c.l
 	t := &tx{}
-	t.b(l.T("history.title")).p(" ").c(p.ID).nl()
-	for _, ev := range evs {
-		t.nl().b(fmt.Sprintf("#%d ", ev.Seq)).p(l.Time(ev.At), " — ").b(l.T("action."+string(ev.Action))).p(" — ", c.nameOf(ev.Actor))
+	t.b(l.T("history.title")).p(" ").c(p.ID).nl().b(p.Fields[FieldTitle])
+	replay(p.ID, evs, func(ev Event, before, after *Proposal) {
+		t.nl().nl().b(l.T("history.step", "N", ev.Seq, "Action", l.T("action."+string(ev.Action)))).p(" — ", l.Time(ev.At)).nl()
+		c.step(t, l, ev, before, after)
 		if ev.From != ev.To {
-			t.p(" (", l.T("status."+string(ev.From)), " → ", l.T("status."+string(ev.To)), ")")
-		}
-		keys := make([]string, 0, len(ev.Data))
-		for k := range ev.Data {
-			if !isField(k) && k != "unit" && k != "proposer" {
-				keys = append(keys, k)
+			status := l.T("status." + string(ev.To))
+			if ev.From != Draft {
+				status = l.T("status."+string(ev.From)) + " → " + status
 			}
+			detail(t, l.T("label.status"), status)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			t.nl().p("   ", k, ": ", clip(ev.Data[k], 500))
-		}
-		t.nl().p("   ").c(ev.Hash[:16])
-	}
+	})
+	t.nl().nl().b(l.T("cert.head", "N", len(evs))).nl().c(p.Head)
 	c.reply(t.t)
 	return nil
 }
 
-func isField(k string) bool {
-	for _, f := range FormFields {
-		if f == k {
-			return true
-		}
-	}
-	return false
-}
-
-// certificate renders the protection record: who reported what to whom and
-// when, who approved, the checks, reports and decisions, and the chain head.
+// certificate renders the record that grounds the protection of the
+// cadre: who reported what to whom and when, who approved on which terms,
+// the supervision, reports and decisions, and the chain head. See
+// docs/rules/protection.md.
 func (c *call) certificate(p *Proposal) error {
 	evs, err := c.e.store.Events(c.ctx, p.ID)
 	if err != nil {
 		return err
 	}
 	l := c.l
+	proposer := c.e.personName(l, p.Proposer, p.ProposerName)
 	t := &tx{}
+	t.b(l.T("cert.title")).nl()
 	if p.Protected() {
-		t.b(l.T("cert.title_protected")).nl()
+		t.i(l.T("cert.protected", "Name", proposer))
 	} else {
-		t.b(l.T("cert.title_not_protected")).nl().i(l.T("cert.why_not." + notProtectedReason(p))).nl()
+		t.i(l.T("cert.not_protected", "Why", l.T("cert.why_not."+notProtectedReason(p))))
 	}
-	t.nl().c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
-	t.kv(l.T("label.proposer"), c.e.org.DisplayName(p.Proposer)+" ("+p.Identity+")")
+	t.nl().nl().c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
+	t.kv(l.T("label.proposer"), proposer)
 	t.kv(l.T("label.unit"), c.unitName(p.Unit))
 	t.kv(l.T("label.status"), l.T("status."+string(p.Status)))
-	t.nl()
-	for _, ev := range evs {
-		t.nl().p(l.Time(ev.At), " — ").b(l.T("cert.ev."+string(ev.Action), "Who", c.nameOf(ev.Actor)))
-		switch ev.Action {
-		case Submit, Resubmit:
-			var to []string
-			for _, d := range c.e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: atoi(ev.Data["escalation"])}) {
-				to = append(to, c.e.org.DisplayName(d))
-			}
-			t.p(" ", strings.Join(to, ", "))
-			if ev.Data[stepAttest1] == "yes" && ev.Data[stepAttest2] == "yes" {
-				t.nl().p("   ✓ ", l.T("form.attested"))
-			}
-		case ApprovePilot:
-			t.nl().p("   ", l.T("label.end"), ": ", l.Date(ev.Data["end"]))
-			if ev.Data["conditions"] != "" {
-				t.nl().p("   ", l.T("label.conditions"), ": ", ev.Data["conditions"])
-			}
-		case Check:
-			t.p(": ", l.T("choice.verdict."+ev.Data["verdict"]))
-		case Stop:
-			t.p(": ", l.T("label.violation"), " ", l.T("choice.violation."+ev.Data["violation"]))
-		case Complete:
-			t.p(": ", l.T("outcome."+ev.Data["outcome"]))
-		}
-		for _, k := range []string{"text", "note", "reason", "answer", "lessons"} {
-			if v := ev.Data[k]; v != "" {
-				t.nl().p("   ", clip(v, 300))
-			}
-		}
-	}
-	t.nl().nl().p(l.T("cert.head", "N", len(evs))).nl().c(p.Head).nl().i(l.T("cert.verify"))
+	t.nl().nl().b(l.T("cert.steps"))
+	replay(p.ID, evs, func(ev Event, before, after *Proposal) {
+		t.nl().b(l.Time(ev.At)).p(" — ")
+		c.step(t, l, ev, before, after)
+	})
+	t.nl().nl().b(l.T("cert.head", "N", len(evs))).nl().c(p.Head).nl().i(l.T("cert.verify"))
 	c.reply(t.t)
 	return nil
+}
+
+// replay folds evs in order and calls f with each event and the record
+// just before and just after it: who was in charge then, what an
+// adjustment changed, which obstacle an answer closed. Reading state from
+// the fold, not from what each event happens to carry, makes histories
+// recorded before a key existed read right too. A history that does not
+// replay (sangkien verify names it) is shown as recorded from there on.
+// See docs/rules/history.md, "Reading the history".
+func replay(id string, evs []Event, f func(ev Event, before, after *Proposal)) {
+	cur := &Proposal{ID: id}
+	for _, ev := range evs {
+		before := cur.clone()
+		if err := apply(cur, ev); err != nil {
+			cur = before.clone()
+		}
+		f(ev, before, cur)
+	}
+}
+
+// StepText is one step of a proposal's process in words, in one
+// language: the sentence of who did what and to whom, and what was
+// decided or said, one Detail a line. /history and /certificate write it;
+// a printed record can lay it out as it likes.
+type StepText struct {
+	Sentence string
+	Details  []Detail
+}
+
+// Detail is one labelled line of a step; a line without a label (the
+// attestations) stands alone.
+type Detail struct{ Label, Value string }
+
+// describe tells step ev from the records just before and after it.
+func (e *Engine) describe(l loc, ev Event, before, after *Proposal) StepText {
+	d := ev.Data
+	kv := []any{"Who", e.personName(l, ev.Actor, d[DataActorName]), "To", e.names(l, e.recipients(ev, after))}
+	switch ev.Action {
+	case Respond:
+		kv = append(kv, "N", atoi(d["n"]))
+	case Escalate:
+		if anc := e.org.Ancestors(after.Unit); after.Escalation >= 1 && after.Escalation <= len(anc) {
+			kv = append(kv, "Unit", anc[after.Escalation-1].Name)
+		}
+	}
+	st := StepText{Sentence: l.T("cert.ev."+string(ev.Action), kv...)}
+	add := func(label, value string) {
+		if value != "" {
+			st.Details = append(st.Details, Detail{label, clip(value, 500)})
+		}
+	}
+	switch ev.Action {
+	case Submit, Resubmit:
+		if ev.Action == Resubmit {
+			var changed []string
+			for _, f := range FormFields {
+				if before.Fields[f] != after.Fields[f] {
+					changed = append(changed, l.T("field."+f))
+				}
+			}
+			add(l.T("label.changed"), strings.Join(changed, "; "))
+		}
+		if d[stepAttest1] == "yes" && d[stepAttest2] == "yes" {
+			add("", "✓ "+l.T("form.attested"))
+		} else {
+			add("", l.T("label.not_attested"))
+		}
+	case ApprovePilot:
+		add(l.T("label.end"), l.Date(d["end"]))
+		add(l.T("label.cadence"), cadence(l, d["cadence"]))
+		add(l.T("label.conditions"), d["conditions"])
+	case RequestRevision:
+		add(l.T("label.revision"), d["note"])
+	case Reject, Suspend, Stop:
+		add(l.T("label.reason"), d["reason"])
+	case Report:
+		add(l.T("label.report"), d["text"])
+	case RaiseObstacle:
+		add(l.T("label.obstacle_n", "N", len(after.Obstacles)), d["text"])
+	case Respond:
+		if n := atoi(d["n"]); n >= 1 && n <= len(before.Obstacles) {
+			add(l.T("label.obstacle_n", "N", n), before.Obstacles[n-1].Text)
+		}
+		add(l.T("label.answer"), d["answer"])
+	case Check:
+		add(l.T("label.verdict"), l.T("choice.verdict."+d["verdict"]))
+	case Adjust:
+		for _, ch := range adjustments(l, ev, before) {
+			add(ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
+		}
+	case Complete:
+		add(l.T("label.outcome"), l.T("outcome."+d["outcome"]))
+		add(l.T("label.lessons"), d["lessons"])
+	}
+	switch ev.Action {
+	case Stop:
+		add(l.T("label.violation"), yesNoValue(l, d["violation"]))
+	case Complete:
+		add(l.T("label.recommend"), yesNoValue(l, d["recommend"]))
+	case Check, Resume:
+		add(l.T("label.note"), d["note"])
+	}
+	return st
+}
+
+// step writes one step of the process: its sentence, then its details,
+// indented, a line each.
+func (c *call) step(t *tx, l loc, ev Event, before, after *Proposal) {
+	st := c.e.describe(l, ev, before, after)
+	t.p(st.Sentence)
+	for _, d := range st.Details {
+		t.nl().p("   ")
+		if d.Label != "" {
+			t.b(d.Label + ": ")
+		}
+		t.p(d.Value)
+	}
+}
+
+// detail adds an indented "label: value" line; an empty value adds none.
+func detail(t *tx, label, value string) {
+	if value == "" {
+		return
+	}
+	t.nl().p("   ").b(label + ": ").p(clip(value, 500))
+}
+
+// yesNoValue renders a recorded yes/no answer.
+func yesNoValue(l loc, v string) string {
+	switch v {
+	case "yes":
+		return l.T("label.yes")
+	case "no":
+		return l.T("label.no")
+	}
+	return v
+}
+
+// cadence renders a recorded report cadence ("336h0m0s") as the
+// glossary says it: "14 ngày/lần".
+func cadence(l loc, v string) string {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return v
+	}
+	return l.T("label.cadence_value", "D", l.Days(d))
+}
+
+// change is what an adjustment changed in a pilot's terms.
+type change struct{ label, old, new string }
+
+// adjustments lists what adjust event ev changed, old and new, in the
+// order of the adjust question's choices; before is the record just
+// before it.
+func adjustments(l loc, ev Event, before *Proposal) []change {
+	var out []change
+	pl := before.Pilot
+	if pl == nil {
+		pl = &Pilot{}
+	}
+	for _, what := range adjusts {
+		v, ok := ev.Data[what]
+		if !ok {
+			continue
+		}
+		ch := change{label: l.T("label." + what), new: v}
+		switch what {
+		case "end":
+			ch.old, ch.new = l.Date(pl.End), l.Date(v)
+		case "cadence":
+			ch.old, ch.new = cadence(l, pl.Cadence.String()), cadence(l, v)
+		case "scope":
+			ch.old = pl.Scope
+			if ch.old == "" {
+				ch.old = before.Fields[FieldScope]
+			}
+		case "conditions":
+			ch.old = pl.Conditions
+		}
+		if ch.old == "" {
+			ch.old = l.T("label.none_yet")
+		}
+		ch.old, ch.new = clip(ch.old, 240), clip(ch.new, 240)
+		out = append(out, ch)
+	}
+	return out
+}
+
+// recipients are the people a step was addressed to: those in charge of
+// the proposal at that point (folded, so the escalation of that moment
+// counts) for what the proposer does, the leaders of the unit it moved up
+// to for an escalation, and the proposer for a leader's decision.
+func (e *Engine) recipients(ev Event, after *Proposal) []string {
+	switch ev.Action {
+	case Submit, Resubmit, Withdraw, Report, RaiseObstacle:
+		return e.deciders(after)
+	case Escalate:
+		anc := e.org.Ancestors(after.Unit)
+		if after.Escalation < 1 || after.Escalation > len(anc) {
+			return nil
+		}
+		var out []string
+		for _, p := range anc[after.Escalation-1].Leaders {
+			if p != after.Proposer {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if after.Proposer == "" {
+		return nil
+	}
+	return []string{after.Proposer}
+}
+
+// names renders people as a sentence names them ("đồng chí A và đồng chí
+// B"); "" for nobody, which the sentences say in their own words.
+func (e *Engine) names(l loc, people []string) string {
+	var out []string
+	for _, p := range people {
+		out = append(out, l.T("label.comrade", "Name", e.personName(l, p, "")))
+	}
+	switch n := len(out); n {
+	case 0:
+		return ""
+	case 1:
+		return out[0]
+	default:
+		return strings.Join(out[:n-1], ", ") + l.T("label.and") + out[n-1]
+	}
+}
+
+// personName names a person (an id or an identity) for a reader: the org
+// file's name, else recorded (the name their platform gave when they
+// acted, DataActorName), else a neutral word. An identity is internal: it
+// is never shown.
+func (e *Engine) personName(l loc, who, recorded string) string {
+	if p := e.org.Person(e.org.PersonOf(who)); p != nil && p.Name != "" {
+		return p.Name
+	}
+	if recorded != "" {
+		return recorded
+	}
+	return l.T("label.unnamed")
 }
 
 func notProtectedReason(p *Proposal) string {
 	switch {
 	case !p.Attested:
 		return "attest"
+	case p.Status == Rejected:
+		return "rejected"
+	case p.Status == Withdrawn:
+		return "withdrawn"
 	case p.Pilot == nil:
 		return "not_approved"
 	case p.Status == Stopped:

@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// Status is where a proposal stands in the lifecycle of PRODUCT.md.
+// Status is where a proposal stands in the lifecycle of docs/rules/lifecycle.md.
 type Status string
 
 // The statuses, spelled as in the lifecycle table.
@@ -98,7 +98,7 @@ type Proposal struct {
 
 	Pilot      *Pilot     `json:"pilot,omitempty"`
 	Obstacles  []Obstacle `json:"obstacles,omitempty"`
-	LastReport time.Time  `json:"last_report,omitzero"`
+	LastReport time.Time  `json:"last_report,omitzero"` // zero before the first report
 	LastCheck  time.Time  `json:"last_check,omitzero"`
 	Verdict    string     `json:"verdict,omitempty"` // last supervision verdict
 	Outcome    string     `json:"outcome,omitempty"` // completed: achieved / not_achieved
@@ -106,6 +106,9 @@ type Proposal struct {
 	// Escalation is how many levels above its unit the item has been
 	// escalated; leaders of those ancestor units may act on it.
 	Escalation int `json:"escalation,omitempty"`
+	// ProposerName is the proposer's name as the platform gave it when they
+	// filed, kept only when the org file has no name for them.
+	ProposerName string `json:"proposer_name,omitempty"`
 
 	Version int    `json:"version"` // number of events
 	Head    string `json:"head"`    // hash of the last event
@@ -144,6 +147,17 @@ func (p *Proposal) OpenObstacles() int {
 		}
 	}
 	return n
+}
+
+// ReportPeriodStart is when the pilot's current report period began, what
+// "report overdue" and the report prompts count the cadence from: the last
+// report, else the approval (LastReport stays zero until a first report;
+// docs/rules/lifecycle.md).
+func (p *Proposal) ReportPeriodStart() time.Time {
+	if !p.LastReport.IsZero() || p.Pilot == nil {
+		return p.LastReport
+	}
+	return p.Pilot.Approved
 }
 
 // Protected reports whether the proposer followed the process to the end:

@@ -5,8 +5,9 @@
 //
 // # The file
 //
-// example.yaml is the complete example of PRODUCT.md; demo.yaml is the
-// built-in demo org that Demo returns when no file is given. In short:
+// example.yaml is a complete example, every key in use (what units and
+// leaders decide: docs/rules/authority.md); demo.yaml is the built-in demo
+// org that Demo returns when no file is given. In short:
 //
 //	name: "Tỉnh X"                    # required
 //	timezone: Asia/Ho_Chi_Minh        # default; schedules run in this zone

@@ -67,7 +67,7 @@ var DefaultPolicy = Policy{
 	ObstacleSLA:   72 * time.Hour,
 }
 
-// JobNames lists the scheduled jobs in the order of PRODUCT.md.
+// JobNames lists the scheduled jobs in the order of docs/rules/jobs.md.
 var JobNames = []string{"review_reminders", "supervision", "report_prompts", "obstacle_followup", "pilot_end", "digest"}
 
 // DefaultSchedules is the cron spec of each job an org file leaves out.

@@ -1,4 +1,4 @@
-// Package schedules runs the jobs of PRODUCT.md "Schedules" on cron specs
+// Package schedules runs the jobs of docs/rules/jobs.md on cron specs
 // (github.com/robfig/cron/v3) in the organisation's time zone.
 //
 // A Scheduler knows when each job is due; what a job does lives in the

@@ -1,9 +1,11 @@
 // Package storage keeps the engine's state in Redis: proposals and their
 // events, the indexes the commands and schedules read, people's sessions,
-// the outbox of messages, and the dedupe claims on inbound updates. Store
-// implements bot.Store and bot.Outbox on any go-redis client; Embedded is
-// the default when no Redis is configured, an in-process server made
-// durable by an append-only file, which the very same Store code runs on.
+// the outbox of messages, and the dedupe claims on inbound updates; and
+// for the platform adapters, a poller's lease and offset and a shared rate
+// limiter. Store implements bot.Store and bot.Outbox on any go-redis
+// client. When no Redis is configured it runs, the very same code, on
+// storage/embedded: an in-process server made durable by an append-only
+// file.
 //
 // # Shards and atomic writes
 //
@@ -46,9 +48,10 @@
 //	sk:{offset:<name>}              a platform's polling offset
 //	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
 //
-// keys.go has one function per family. No code path uses KEYS or SCAN:
-// AllProposals, for verify and export, reads sk:units and then each unit's
-// status sets.
+// keys.go has one function per family and builds every key; keys_test.go
+// holds this table, those functions and their comments to one another.
+// No code path uses KEYS or SCAN: AllProposals, for verify and export,
+// reads sk:units and then each unit's status sets.
 //
 // # Round trips
 //
@@ -56,15 +59,4 @@
 // the hot path take one: Load (a pipeline, which also counts the update
 // against the inbound rate limit), SaveSession and Commit (one script each), Claim (one pipeline of ZRANGEBYSCORE per shard when
 // nothing is due; then one of a script per shard holding due messages).
-//
-// # The embedded store
-//
-// OpenEmbedded runs miniredis in the process and records every write sent
-// through its clients in <dir>/sangkien.aof: one record per command,
-// pipeline or MULTI/EXEC, appended and synced to disk before the write
-// returns. So a crash, of the process or of the machine, loses nothing
-// that was acknowledged; a write cut short by the crash leaves a torn last
-// record that the next open drops and logs. On open the file is replayed
-// and then rewritten compactly from the data set. A lock on <dir>/LOCK
-// keeps a second process out.
 package storage

@@ -24,9 +24,6 @@ func EscalatedKey(s *Store, code string, st bot.Status) string { return s.keys.e
 // LayoutKey holds the layout version.
 func LayoutKey(s *Store) string { return s.keys.layout() }
 
-// AOFPath is the append-only file of e.
-func AOFPath(e *Embedded) string { return e.path() }
-
 // MarkerKey is the key of the Message.Key marker key in shard n of s.
 func MarkerKey(s *Store, n int, key string) string { return s.keys.msgKey(n, key) }
 

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +12,9 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// What the scheduled jobs keep (bot.JobStore): the claim on each firing,
-// the messages they enqueue, and the weekly counts of the digest's chart.
+// What the scheduled jobs keep (bot.JobStore): the claim on each firing
+// and the weekly counts of the digest's chart. The messages they enqueue
+// go through the outbox (EnqueueNew, outbox.go).
 
 var _ bot.JobStore = (*Store)(nil)
 
@@ -23,20 +23,6 @@ const (
 	runDoneTTL = 8 * 24 * time.Hour   // a finished firing: longer than any replica could still try it
 	weekTTL    = 400 * 24 * time.Hour // a unit's weekly counts: the chart reads 12 weeks
 )
-
-// run is the claim on one firing of a job, a string holding the claiming
-// run's token while it runs and "done" after: sk:{sN}:run:<job>:<unix ms>
-// (N: shard of the job name and firing).
-func (k keyspace) run(job string, firing time.Time) string {
-	id := job + ":" + strconv.FormatInt(firing.UnixMilli(), 10)
-	return k.tag(shardOf(id)) + "run:" + id
-}
-
-// week holds a unit's proposal counts by status at the digest of one ISO
-// week, a hash of status to count: sk:{sN}:u:<CODE>:week:<YYYY-Www>.
-func (k keyspace) week(code, week string) string {
-	return k.tag(shardOf(code)) + "u:" + code + ":week:" + week
-}
 
 // ClaimRun claims the firing of job at firing for token, for lease; it
 // reports false when another run holds the claim or finished that firing.
@@ -88,56 +74,6 @@ func (s *Store) FinishRun(ctx context.Context, job string, firing time.Time, tok
 		return fmt.Errorf("finish %s at %s: %w", job, firing.Format(time.RFC3339), err)
 	}
 	return nil
-}
-
-// EnqueueNew is Enqueue that tells which messages it enqueued: those whose
-// Key was not enqueued before. It uses Enqueue's shards and markers (the
-// shard of Message.Key, else of Message.ID), so the two may be mixed.
-// Round trips: 1 (a pipeline of one EVALSHA per shard touched).
-func (s *Store) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, error) {
-	byShard := map[int][]bot.Message{}
-	for _, m := range msgs {
-		n := shardOf(cmp.Or(m.Key, m.ID))
-		byShard[n] = append(byShard[n], m)
-	}
-	// One due time for all, so that the outbox hands them out in the
-	// order of their ids whatever shards they land in.
-	now := s.clock.Now().UnixMilli()
-	var calls []scriptCall
-	for n := range shards {
-		ms := byShard[n]
-		if len(ms) == 0 {
-			continue
-		}
-		keys := []string{s.keys.outboxDue(n), s.keys.outboxMsg(n)}
-		args := []any{now, markerExpiry(), len(ms)}
-		keys, args, err := s.appendMessages(keys, args, n, ms)
-		if err != nil {
-			return nil, fmt.Errorf("enqueue: %w", err)
-		}
-		calls = append(calls, scriptCall{keys, args})
-	}
-	cmds, err := runAll(ctx, s.rdb, enqueueScript, calls)
-	if err != nil {
-		return nil, fmt.Errorf("enqueue: %w", err)
-	}
-	added := map[string]bool{}
-	for _, c := range cmds {
-		ids, err := c.StringSlice()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("enqueue: %w", err)
-		}
-		for _, id := range ids {
-			added[id] = true
-		}
-	}
-	var out []string
-	for _, m := range msgs { // in the order given
-		if added[m.ID] {
-			out = append(out, m.ID)
-		}
-	}
-	return out, nil
 }
 
 // CountByStatus counts unit code's proposals in each status. Round trips:

@@ -3,7 +3,7 @@ package storage
 import (
 	"hash/crc32"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/sangkien/sangkien/bot"
 )
@@ -17,12 +17,6 @@ const shards = 16
 // message key.
 func shardOf(s string) int { return int(crc32.ChecksumIEEE([]byte(s)) % shards) }
 
-// codeOf is the unit code of a proposal id: TNMT for TNMT-2026-007.
-func codeOf(id string) string {
-	code, _, _ := strings.Cut(id, "-")
-	return code
-}
-
 // keyspace builds every key the store uses, one method per key family, all
 // under one prefix (default "sk"). N in {sN} is a shard (see shardOf).
 type keyspace struct{ prefix string }
@@ -35,7 +29,7 @@ func (k keyspace) tag(n int) string {
 // record is a proposal's current record, JSON of bot.Proposal, in the shard
 // of its unit code: sk:{sN}:p:<ID>.
 func (k keyspace) record(id string) string {
-	return k.tag(shardOf(codeOf(id))) + "p:" + id
+	return k.tag(shardOf(bot.CodeOf(id))) + "p:" + id
 }
 
 // events is a proposal's history, a list of JSON bot.Event, oldest first:
@@ -80,6 +74,10 @@ func (k keyspace) due(shard int, kind string) string {
 func (k keyspace) units() string {
 	return k.prefix + ":units"
 }
+
+// layout is the version of the key layout the data was last upgraded to,
+// a decimal string (upgrade.go): sk:layout.
+func (k keyspace) layout() string { return k.prefix + ":layout" }
 
 // session is a person's conversation state, a hash with the fields lang,
 // unit, last, dialog (JSON) and pending (JSON, bot.Session.Pending):
@@ -138,4 +136,38 @@ func (k keyspace) outboxParked(shard int) string {
 // sk:{sN}:mkey:<key>.
 func (k keyspace) msgKey(shard int, key string) string {
 	return k.tag(shard) + "mkey:" + key
+}
+
+// run is the claim on one firing of a job, a string holding the claiming
+// run's token while it runs and "done" after: sk:{sN}:run:<job>:<unix ms>
+// (N: shard of the job name and firing).
+func (k keyspace) run(job string, firing time.Time) string {
+	id := job + ":" + strconv.FormatInt(firing.UnixMilli(), 10)
+	return k.tag(shardOf(id)) + "run:" + id
+}
+
+// week holds a unit's proposal counts by status at the digest of one ISO
+// week, a hash of status to count: sk:{sN}:u:<CODE>:week:<YYYY-Www>.
+func (k keyspace) week(code, week string) string {
+	return k.tag(shardOf(code)) + "u:" + code + ":week:" + week
+}
+
+// lease is the holder of a named lease, a string whose value is the
+// owner's token and whose expiry is the end of the lease: sk:{lease:<name>}.
+func (k keyspace) lease(name string) string {
+	return k.prefix + ":{lease:" + name + "}"
+}
+
+// offset is a poller's next update offset, a decimal string:
+// sk:{offset:<name>}.
+func (k keyspace) offset(name string) string {
+	return k.prefix + ":{offset:" + name + "}"
+}
+
+// rate is the sliding-window log of one rate limit within scope, a sorted
+// set of sends scored by when they were counted (unix ms):
+// sk:{rate:<scope>}:<key>. Every window of one scope shares a hash slot,
+// so that one script counts a send under all of them.
+func (k keyspace) rate(scope, key string) string {
+	return k.prefix + ":{rate:" + scope + "}:" + key
 }

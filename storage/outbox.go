@@ -31,6 +31,56 @@ func (s *Store) Enqueue(ctx context.Context, msgs []bot.Message) error {
 	return err
 }
 
+// EnqueueNew is Enqueue that tells which messages it enqueued: those whose
+// Key was not enqueued before. It uses Enqueue's shards and markers (the
+// shard of Message.Key, else of Message.ID), so the two may be mixed.
+// Round trips: 1 (a pipeline of one EVALSHA per shard touched).
+func (s *Store) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, error) {
+	byShard := map[int][]bot.Message{}
+	for _, m := range msgs {
+		n := shardOf(cmp.Or(m.Key, m.ID))
+		byShard[n] = append(byShard[n], m)
+	}
+	// One due time for all, so that the outbox hands them out in the
+	// order of their ids whatever shards they land in.
+	now := s.clock.Now().UnixMilli()
+	var calls []scriptCall
+	for n := range shards {
+		ms := byShard[n]
+		if len(ms) == 0 {
+			continue
+		}
+		keys := []string{s.keys.outboxDue(n), s.keys.outboxMsg(n)}
+		args := []any{now, markerExpiry(), len(ms)}
+		keys, args, err := s.appendMessages(keys, args, n, ms)
+		if err != nil {
+			return nil, fmt.Errorf("enqueue: %w", err)
+		}
+		calls = append(calls, scriptCall{keys, args})
+	}
+	cmds, err := runAll(ctx, s.rdb, enqueueScript, calls)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	added := map[string]bool{}
+	for _, c := range cmds {
+		ids, err := c.StringSlice()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("enqueue: %w", err)
+		}
+		for _, id := range ids {
+			added[id] = true
+		}
+	}
+	var out []string
+	for _, m := range msgs { // in the order given
+		if added[m.ID] {
+			out = append(out, m.ID)
+		}
+	}
+	return out, nil
+}
+
 // takeScript claims the given messages of one shard that are still due
 // (no other claim took them since they were looked at), hiding each until
 // the lease ends by moving its due time there. The lease end carries a

@@ -326,7 +326,7 @@ func (s *Store) Reserve(ctx context.Context, code string, year int, proposer str
 // script).
 func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	p := c.Proposal
-	if p == nil || p.ID == "" || codeOf(p.ID) == "" {
+	if p == nil || p.ID == "" || bot.CodeOf(p.ID) == "" {
 		return fmt.Errorf("commit: no proposal id")
 	}
 	rec, err := encodeRecord(p)
@@ -341,7 +341,7 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", p.ID, err)
 	}
-	code := codeOf(p.ID)
+	code := bot.CodeOf(p.ID)
 	shard := shardOf(code)
 	kinds := make([]string, 0, len(c.Due))
 	for k := range c.Due {
@@ -424,7 +424,7 @@ func (s *Store) Proposals(ctx context.Context, ids []string) ([]*bot.Proposal, e
 	}
 	var byShard [shards][]int // indexes into ids
 	for i, id := range ids {
-		n := shardOf(codeOf(id))
+		n := shardOf(bot.CodeOf(id))
 		byShard[n] = append(byShard[n], i)
 	}
 	type batch struct {

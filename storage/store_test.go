@@ -63,7 +63,7 @@ var benchStores = []struct {
 }{
 	{"redis", func(b *testing.B) *storage.Store { return storage.New(redistest.Client(b)) }},
 	{"embedded", func(b *testing.B) *storage.Store {
-		return storage.New(openEmbedded(b, b.TempDir(), nil).Client())
+		return storage.New(openEmbedded(b, b.TempDir()).Client())
 	}},
 }
 

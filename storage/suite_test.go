@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +78,14 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"park, list and unpark", testOutboxPark},
 		{"a message key enqueues once", testOutboxKey},
 		{"concurrent claimers never get the same message", testOutboxClaimers},
+		{"a lease has one owner until it is released", testLeaseOneOwner},
+		{"only the owner renews a lease", testLeaseRenewOnlyOwner},
+		{"an expired lease goes to the next owner and the old one cannot renew it", testLeaseExpires},
+		{"the offset is 0 until set, then what was set", testOffset},
+		{"the limiter counts up to the limit, then says how long to wait", testAllow},
+		{"the limiter window slides", testAllowSlides},
+		{"limits of different keys are independent", testAllowKeys},
+		{"a send is counted in every window or in none", testAllowAllOrNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +100,7 @@ var ctx = context.Background()
 // proposal is a new proposal, filed by person at created.
 func proposal(id, person string, created time.Time) *bot.Proposal {
 	return &bot.Proposal{
-		ID: id, Unit: "unit-" + codeOf(id), Proposer: person, Identity: "telegram:" + person,
+		ID: id, Unit: "unit-" + bot.CodeOf(id), Proposer: person, Identity: "telegram:" + person,
 		Status: bot.Draft, Fields: bot.Fields{bot.FieldTitle: "title of " + id},
 		Created: created, Updated: created, Since: created,
 	}
@@ -140,12 +147,6 @@ func must[T any](t testing.TB) func(v T, err error) T {
 		}
 		return v
 	}
-}
-
-// codeOf is the unit code of a proposal id.
-func codeOf(id string) string {
-	code, _, _ := strings.Cut(id, "-")
-	return code
 }
 
 func msg(id string, to ...string) bot.Message {
@@ -622,7 +623,7 @@ func testByStatus(t *testing.T, s *storage.Store, _ *testClock) {
 func testByProposer(t *testing.T, s *storage.Store, _ *testClock) {
 	file := func(id, person string, created time.Time) {
 		t.Helper()
-		must[int](t)(s.Reserve(ctx, codeOf(id), 2026, person))
+		must[int](t)(s.Reserve(ctx, bot.CodeOf(id), 2026, person))
 		p := proposal(id, person, created)
 		commit(t, s, step(p, bot.Submit, bot.Submitted, created))
 	}
@@ -675,7 +676,7 @@ func testDue(t *testing.T, s *storage.Store, _ *testClock) {
 
 func testAllProposals(t *testing.T, s *storage.Store, _ *testClock) {
 	for _, id := range []string{"TU-2026-001", "TNMT-2026-010", "TNMT-2026-002", "TNMT-2025-003", "TNMT-2026-1000"} {
-		must[int](t)(s.Reserve(ctx, codeOf(id), 2026, "a"))
+		must[int](t)(s.Reserve(ctx, bot.CodeOf(id), 2026, "a"))
 		p := proposal(id, "a", t0)
 		commit(t, s, step(p, bot.Submit, bot.Submitted, t0))
 		if id == "TNMT-2026-002" {

@@ -15,9 +15,6 @@ import (
 // sk:layout. Version 2 added the escalation indexes (u:<CODE>:esc:<status>).
 const layout = 2
 
-// layoutKey holds the layout version the data was last upgraded to.
-func (k keyspace) layout() string { return k.prefix + ":layout" }
-
 // escBackfillScript puts one proposal into its unit's escalation index
 // when its record says it is escalated, reading the record in the same
 // script, so that a commit made meanwhile is never undone.
@@ -65,7 +62,7 @@ func (s *Store) Upgrade(ctx context.Context) (int, error) {
 	for start := 0; start < len(ids); start += 512 {
 		var calls []boundCall
 		for _, id := range ids[start:min(start+512, len(ids))] {
-			code := codeOf(id)
+			code := bot.CodeOf(id)
 			keys := []string{s.keys.record(id)}
 			args := []any{id}
 			for _, st := range bot.Statuses {

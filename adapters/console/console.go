@@ -29,6 +29,10 @@ type Adapter struct {
 	Out    io.Writer
 	// As is the identity typed lines come from, e.g. console:an.
 	As string
+	// Lang is the language of the console's own lines (who is typing, who a
+	// message is for): "vi" (the default) or "en". The bot's messages are
+	// in each recipient's language.
+	Lang string
 	// Prompt prints a prompt before each line (a terminal); otherwise each
 	// line read is echoed after the identity, so a piped session reads as a
 	// transcript.
@@ -111,14 +115,14 @@ func (a *Adapter) line(ctx context.Context, text string) error {
 	if who, ok := strings.CutPrefix(text, "/as"); ok && (who == "" || who[0] == ' ') {
 		who = strings.TrimSpace(who)
 		if who == "" {
-			a.printf("   (you are %s; /as IDENTITY switches, e.g. /as console:giamdoc)\n", a.As)
+			a.printf(a.chrome().whoami, a.As)
 			return nil
 		}
 		if !strings.Contains(who, ":") {
 			who = "console:" + who
 		}
 		a.As = who
-		a.printf("   (you are now %s)\n", who)
+		a.printf(a.chrome().nowAs, who)
 		return nil
 	}
 	in := bot.Input{Platform: "console", Chat: a.As, Sender: a.As, Text: text}
@@ -152,16 +156,16 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	var b strings.Builder
 	switch {
 	case m.Edit != "":
-		fmt.Fprintf(&b, "   ┄ %s: message %s edited ┄\n", address, strings.TrimPrefix(m.Edit, "console:"))
+		fmt.Fprintf(&b, a.chrome().edited, address, strings.TrimPrefix(m.Edit, "console:"))
 		for i, p := range a.shown[address] {
 			if p.ref == m.Edit { // its buttons are gone; the numbers of the others stay
 				a.shown[address][i] = pressable{}
 			}
 		}
 	case address == a.As:
-		fmt.Fprintf(&b, "── to you (%s) ──\n", address)
+		fmt.Fprintf(&b, a.chrome().toYou, address)
 	default:
-		fmt.Fprintf(&b, "── to %s ──\n", address)
+		fmt.Fprintf(&b, a.chrome().to, address)
 	}
 	for _, line := range strings.Split(m.Text.String(), "\n") {
 		b.WriteString("   " + line + "\n")
@@ -180,7 +184,7 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 		b.WriteString("\n")
 	}
 	if len(m.Image) > 0 {
-		fmt.Fprintf(&b, "   (image, %d bytes)\n", len(m.Image))
+		fmt.Fprintf(&b, a.chrome().image, len(m.Image))
 	}
 	_, err := io.WriteString(a.Out, b.String())
 	return ref, err
@@ -190,4 +194,35 @@ func (a *Adapter) printf(format string, args ...any) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fmt.Fprintf(a.Out, format, args...)
+}
+
+// chromeText is the console's own wording around the bot's messages.
+type chromeText struct {
+	whoami, nowAs, edited, toYou, to, image string
+}
+
+var chromes = map[string]chromeText{
+	"vi": {
+		whoami: "   (đồng chí đang là %s; gõ /as DANH_TÍNH để đổi, ví dụ /as console:giamdoc)\n",
+		nowAs:  "   (đồng chí giờ là %s)\n",
+		edited: "   ┄ %s: tin nhắn %s đã được sửa ┄\n",
+		toYou:  "── gửi đồng chí (%s) ──\n",
+		to:     "── gửi %s ──\n",
+		image:  "   (hình ảnh, %d byte)\n",
+	},
+	"en": {
+		whoami: "   (you are %s; /as IDENTITY switches, e.g. /as console:giamdoc)\n",
+		nowAs:  "   (you are now %s)\n",
+		edited: "   ┄ %s: message %s edited ┄\n",
+		toYou:  "── to you (%s) ──\n",
+		to:     "── to %s ──\n",
+		image:  "   (image, %d bytes)\n",
+	},
+}
+
+func (a *Adapter) chrome() chromeText {
+	if c, ok := chromes[a.Lang]; ok {
+		return c
+	}
+	return chromes["vi"]
 }

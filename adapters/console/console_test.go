@@ -22,14 +22,7 @@ func run(t *testing.T, h *bottest.Harness, who string, lines ...string) string {
 	t.Helper()
 	var out bytes.Buffer
 	ad := &console.Adapter{Engine: h.Engine, In: strings.NewReader(strings.Join(lines, "\n") + "\n"), Out: &out, As: who}
-	d := &bot.Deliverer{Outbox: h.Store, Senders: map[string]bot.Sender{"*": ad}, Clock: h.Clock, Workers: 1,
-		Contact: func(ctx context.Context, person string) ([]string, string, error) {
-			last, lang, err := h.Store.Contact(ctx, person)
-			if err != nil || last == "" {
-				return h.Org.Addresses(person), lang, err
-			}
-			return append([]string{last}, h.Org.Addresses(person)...), lang, nil
-		}}
+	d := &bot.Deliverer{Outbox: h.Store, Senders: map[string]bot.Sender{"console": ad}, Clock: h.Clock, Workers: 1, Org: h.Org, Contacts: h.Store}
 	ad.Flush = func(ctx context.Context) error {
 		for {
 			n, err := d.Drain(ctx)
@@ -70,7 +63,7 @@ func TestConsoleNumbersNameOneCurrentButton(t *testing.T) {
 	}
 	// The message that shows [1] names the item that "1" acts on.
 	var pressed string
-	for _, block := range strings.Split(pending, "── to") {
+	for _, block := range strings.Split(pending, "── gửi") {
 		if strings.Contains(block, "[1]") {
 			pressed = anID.FindString(block)
 		}

@@ -84,7 +84,7 @@ func TestRetriedEventIsHandledOnce(t *testing.T) {
 	// A retry whose first delivery never arrived is handled, not dropped.
 	mark = r.slack.mark()
 	r.post(PathEvents, "application/json", dmEvent("EvFirstLost", "UCADRE", "mine"), "X-Slack-Retry-Num", "2")
-	contains(t, to(r.slack.sent(mark), "DCADRE"), "Anh/chị chưa có đề xuất nào")
+	contains(t, to(r.slack.sent(mark), "DCADRE"), "Đồng chí chưa có đề xuất nào")
 }
 
 // The ack never waits for the engine: the slash command's answer is sent
@@ -105,7 +105,7 @@ func TestSlashCommandIsAcknowledgedBeforeItIsHandled(t *testing.T) {
 	close(gate)
 	r.a.Wait()
 	r.h.Flush()
-	contains(t, to(r.slack.sent(0), "DCADRE"), "Anh/chị chưa có đề xuất nào")
+	contains(t, to(r.slack.sent(0), "DCADRE"), "Đồng chí chưa có đề xuất nào")
 }
 
 type gatedEngine struct {

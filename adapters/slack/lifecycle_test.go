@@ -62,7 +62,7 @@ func TestWholeLifecycleThroughSlack(t *testing.T) {
 	bad[bot.FieldTitle] = ""
 	bad[bot.AttestNoInterest] = false
 	w := r.submit(cadre, bad)
-	if !strings.Contains(w.Body.String(), `"response_action":"errors"`) || !strings.Contains(w.Body.String(), `"title":"Vui lòng điền mục này."`) || !strings.Contains(w.Body.String(), `"attest_no_interest"`) {
+	if !strings.Contains(w.Body.String(), `"response_action":"errors"`) || !strings.Contains(w.Body.String(), `"title":"Đồng chí vui lòng điền mục này."`) || !strings.Contains(w.Body.String(), `"attest_no_interest"`) {
 		t.Fatalf("incomplete submission: %d %s", w.Code, w.Body)
 	}
 	if ids, _ := r.h.Store.ByProposer(context.Background(), "can-bo-an"); len(ids) != 0 {
@@ -75,7 +75,7 @@ func TestWholeLifecycleThroughSlack(t *testing.T) {
 		t.Fatalf("submission: %d %s", w.Code, w.Body)
 	}
 	sent := r.slack.sent(mark)
-	contains(t, to(sent, cadreDM), "Đã gửi tới Lê Thị Giám")
+	contains(t, to(sent, cadreDM), "Đã báo cáo người đứng đầu cấp ủy (đồng chí Lê Thị Giám) đề xuất")
 	contains(t, to(sent, leaderDM), "TNMT-2026-001")
 	contains(t, to(sent, leaderDM), "Three paper visits &lt;b&gt;&amp;&lt;/b&gt; a queue") // user text escaped
 	notice, b := r.find(leaderDM, "Approve pilot")
@@ -129,8 +129,8 @@ func TestWholeLifecycleThroughSlack(t *testing.T) {
 	if len(edited.Buttons) != 0 {
 		t.Errorf("the decided notice kept its buttons: %v", edited.Buttons)
 	}
-	contains(t, to(sent, cadreDM), "phê duyệt thí điểm")
-	contains(t, to(sent, "CTNMT"), "Phê duyệt thí điểm")
+	contains(t, to(sent, cadreDM), "phê duyệt cho thực hiện thí điểm")
+	contains(t, to(sent, "CTNMT"), "Đã phê duyệt cho thực hiện thí điểm")
 	if p := r.h.Proposal("TNMT-2026-001"); p.Status != bot.Piloting || p.Pilot.End != "2026-06-30" || p.Pilot.Conditions != "Report monthly" {
 		t.Fatalf("after approval: %+v", p)
 	}
@@ -153,7 +153,7 @@ func TestWholeLifecycleThroughSlack(t *testing.T) {
 		t.Fatalf("complete: %d %s", w.Code, w.Body)
 	}
 	sent = r.slack.sent(mark)
-	contains(t, to(sent, "CTNMT"), "Hoàn thành thí điểm")
+	contains(t, to(sent, "CTNMT"), "Đã kết thúc thí điểm")
 	contains(t, to(sent, cadreDM), "/certificate TNMT-2026-001")
 	p := r.h.Proposal("TNMT-2026-001")
 	if p.Status != bot.Completed || !p.Protected() {

@@ -96,7 +96,7 @@ func TestSocketModeAcknowledgesEveryEnvelope(t *testing.T) {
 		t.Errorf("an event's acknowledgement carries a payload: %v", got["E1"])
 	}
 	text := to(r.slack.sent(0), "DCADRE")
-	if n := strings.Count(text, "Anh/chị chưa có đề xuất nào"); n != 1 {
+	if n := strings.Count(text, "Đồng chí chưa có đề xuất nào"); n != 1 {
 		t.Errorf("the redelivered event was answered %d times, want 1:\n%s", n, text)
 	}
 	contains(t, text, "/propose") // the help

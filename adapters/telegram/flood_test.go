@@ -49,7 +49,7 @@ func TestAFloodWaitsForItsSlotsInOrder(t *testing.T) {
 	r := w.replicas[0]
 	out := &countingOutbox{Store: r.store}
 	var sent []string
-	d := &bot.Deliverer{Outbox: out, Senders: map[string]bot.Sender{"telegram": r.ad}, Limit: r.ad.Limit, Clock: clock,
+	d := &bot.Deliverer{Outbox: out, Senders: map[string]bot.Sender{"telegram": r.ad}, Clock: clock,
 		Delivered: func(_ string, e *bot.Envelope) { sent = append(sent, e.Text[0].Text) }}
 	const n, chat = 100, 555
 	var msgs []bot.Message

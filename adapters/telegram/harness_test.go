@@ -127,7 +127,15 @@ func newWorldClock(t *testing.T, n int, clock bot.Clock, cfg ...func(*telegram.C
 
 func (w *world) newReplica(st *storage.Store) *replica {
 	t := w.t
-	eng, err := bot.New(bot.Config{Org: w.org, Store: st})
+	d := &bot.Deliverer{
+		Outbox: st, Senders: map[string]bot.Sender{}, Org: w.org, Contacts: st, Poll: 10 * time.Millisecond,
+		Delivered: func(_ string, e *bot.Envelope) {
+			w.mu.Lock()
+			w.delivered[e.ID]++
+			w.mu.Unlock()
+		},
+	}
+	eng, err := bot.New(bot.Config{Org: w.org, Store: st, Wake: d.Wake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,27 +145,7 @@ func (w *world) newReplica(st *storage.Store) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contact := func(ctx context.Context, person string) ([]string, string, error) {
-		last, lang, err := st.Contact(ctx, person)
-		if err != nil {
-			return nil, "", err
-		}
-		var out []string
-		if last != "" {
-			out = append(out, last)
-		}
-		return append(out, w.org.Addresses(person)...), lang, nil
-	}
-	d := &bot.Deliverer{
-		Outbox: st, Senders: map[string]bot.Sender{"telegram": ad}, Contact: contact,
-		Limit: ad.Limit, Poll: 10 * time.Millisecond,
-		Delivered: func(_ string, e *bot.Envelope) {
-			w.mu.Lock()
-			w.delivered[e.ID]++
-			w.mu.Unlock()
-		},
-	}
-	eng.SetWake(d.Wake)
+	d.Senders["telegram"] = ad
 	return &replica{store: st, engine: eng, ad: ad, d: d}
 }
 

@@ -83,7 +83,7 @@ func delivery(ctx context.Context, url string, rdb *redis.Client, msgs, chats, b
 		if err != nil {
 			log.Fatal(err)
 		}
-		d := &bot.Deliverer{Outbox: rst, Senders: map[string]bot.Sender{"telegram": ad}, Limit: ad.Limit, Workers: workers,
+		d := &bot.Deliverer{Outbox: rst, Senders: map[string]bot.Sender{"telegram": ad}, Workers: workers,
 			Delivered: func(string, *bot.Envelope) {
 				if sent.Add(1) == total {
 					cancel()

@@ -176,7 +176,7 @@ var benchFields = map[string]string{"title": "Online land registration", "proble
 // pilotDue is the engine's due times of a pilot (report and end), as
 // Engine.dueOf sets them, so that seeded pilots weigh what real ones do.
 func pilotDue(p *bot.Proposal, loc *time.Location) map[string]time.Time {
-	due := map[string]time.Time{bot.DueReview: {}, bot.DueReport: p.LastReport.Add(p.Pilot.Cadence)}
+	due := map[string]time.Time{bot.DueReview: {}, bot.DueReport: p.ReportPeriodStart().Add(p.Pilot.Cadence)}
 	if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, loc); err == nil {
 		due[bot.DueEnd] = end.AddDate(0, 0, 1)
 	}

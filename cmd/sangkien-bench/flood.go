@@ -85,7 +85,7 @@ func flood(ctx context.Context, url string, rdb *redis.Client, n int, window, ma
 	runCtx, cancel := context.WithTimeout(ctx, max)
 	defer cancel()
 	var sent atomic.Int64
-	d := &bot.Deliverer{Outbox: st, Senders: map[string]bot.Sender{"telegram": ad}, Limit: ad.Limit,
+	d := &bot.Deliverer{Outbox: st, Senders: map[string]bot.Sender{"telegram": ad},
 		Delivered: func(string, *bot.Envelope) {
 			if sent.Add(1) == int64(n) {
 				cancel()

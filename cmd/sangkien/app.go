@@ -17,6 +17,7 @@ import (
 	"github.com/sangkien/sangkien/internal/redisurl"
 	"github.com/sangkien/sangkien/org"
 	"github.com/sangkien/sangkien/storage"
+	"github.com/sangkien/sangkien/storage/embedded"
 )
 
 // env is one run of the binary: its streams, environment and logger.
@@ -59,7 +60,8 @@ func (e *env) loadOrg() (*org.Org, error) {
 	return o, nil
 }
 
-// app is what every subcommand shares: the org, the store, the engine.
+// app is what every subcommand shares: the org and the store, and the
+// engine of the commands that handle input or run jobs (newEngine).
 type app struct {
 	org    *org.Org
 	store  *storage.Store
@@ -69,8 +71,8 @@ type app struct {
 	metrics *metrics
 }
 
-// open connects the store (the first log line says which) and builds the
-// engine.
+// open connects the store (the first log line says which) and loads the
+// org.
 func (e *env) open() (*app, error) {
 	var (
 		rdb     redis.UniversalClient
@@ -87,7 +89,7 @@ func (e *env) open() (*app, error) {
 		dir := e.get("SANGKIEN_DATA_DIR", "data")
 		abs, _ := filepath.Abs(dir)
 		e.log.Info("store: embedded (SANGKIEN_REDIS_URL unset)", "data", abs)
-		emb, err := storage.OpenEmbedded(dir, e.log)
+		emb, err := embedded.Open(dir, e.log)
 		if err != nil {
 			return nil, fmt.Errorf("open embedded store in %s: %w", abs, err)
 		}
@@ -110,12 +112,18 @@ func (e *env) open() (*app, error) {
 		closeAll()
 		return nil, err
 	}
-	eng, err := bot.New(bot.Config{Org: o, Store: st, Log: e.log})
+	return &app{org: o, store: st, close: closeAll}, nil
+}
+
+// newEngine builds the engine on a's org and store. wake (the deliverer's
+// Wake, called after messages were enqueued) and met may be nil.
+func (a *app) newEngine(log *slog.Logger, wake func(), met bot.Metrics) error {
+	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met})
 	if err != nil {
-		closeAll()
-		return nil, err
+		return err
 	}
-	return &app{org: o, store: st, engine: eng, close: closeAll}, nil
+	a.engine = eng
+	return nil
 }
 
 // openToWrite is open for the commands that write (console, serve, jobs):
@@ -145,23 +153,10 @@ func redacted(s string) string {
 	return u.Redacted()
 }
 
-// contact is the deliverer's view of a person: the address they last used,
-// then those the org file lists, and their language.
-func (a *app) contact(ctx context.Context, person string) ([]string, string, error) {
-	last, lang, err := a.store.Contact(ctx, person)
-	if err != nil {
-		return nil, "", err
-	}
-	var addrs []string
-	if last != "" {
-		addrs = append(addrs, last)
-	}
-	addrs = append(addrs, a.org.Addresses(person)...)
-	return addrs, lang, nil
-}
-
+// deliverer sends the outbox through senders (by platform), reaching each
+// person where bot.Deliverer's policy says.
 func (a *app) deliverer(senders map[string]bot.Sender, log *slog.Logger) *bot.Deliverer {
-	return &bot.Deliverer{Outbox: a.store, Senders: senders, Contact: a.contact, Log: log}
+	return &bot.Deliverer{Outbox: a.store, Senders: senders, Org: a.org, Contacts: a.store, Log: log}
 }
 
 func (e *env) configCheck() error {

@@ -28,13 +28,16 @@ func (e *env) console(args []string) error {
 		return err
 	}
 	defer a.close()
+	if err := a.newEngine(e.log, nil, nil); err != nil {
+		return err
+	}
 	if *as == "" {
 		*as = "console:an"
 		if !a.org.Demo && len(a.org.People) > 0 && len(a.org.People[0].Identities) > 0 {
 			*as = a.org.People[0].Identities[0]
 		}
 	}
-	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Prompt: isTerminal(e.stdin)}
+	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Lang: a.org.Language, Prompt: isTerminal(e.stdin)}
 	d := a.deliverer(map[string]bot.Sender{"console": ad}, e.log)
 	d.Partial = true
 	// One drain at a time, so that the replies to a line are printed before

@@ -12,16 +12,6 @@ import (
 	"github.com/sangkien/sangkien/schedules"
 )
 
-func init() {
-	runnerFactories = append(runnerFactories, func(e *env, a *app) (*runner, error) {
-		s, err := newScheduler(e, a)
-		if err != nil {
-			return nil, err
-		}
-		return &runner{name: "schedules", run: s.Run}, nil
-	})
-}
-
 // newScheduler runs the org's jobs on their specs through the engine,
 // which claims each firing so that of several replicas one runs it.
 func newScheduler(e *env, a *app) (*schedules.Scheduler, error) {
@@ -64,6 +54,9 @@ func (e *env) jobs(args []string) error {
 		return err
 	}
 	defer a.close()
+	if err := a.newEngine(e.log, nil, nil); err != nil {
+		return err
+	}
 	return runJobByHand(e, a, name, time.Now())
 }
 

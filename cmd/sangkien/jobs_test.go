@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -100,7 +101,11 @@ func TestJobsRunSupervisionSendsEachLeaderOneMessage(t *testing.T) {
 			t.Fatalf("%s got %d messages, want 1", who, len(got))
 		}
 		text := got[0].Text.String()
-		if !strings.Contains(text, "Weekly supervision: "+string(rune('0'+len(pilots)))+" pilot(s) in your charge") {
+		title := fmt.Sprintf("Weekly supervision: %d pilots in your charge", len(pilots))
+		if len(pilots) == 1 {
+			title = "Weekly supervision: 1 pilot in your charge"
+		}
+		if !strings.Contains(text, title) {
 			t.Errorf("%s:\n%s", who, text)
 		}
 		n := 0
@@ -145,6 +150,9 @@ func TestServeSchedulersOnOneRedisSendOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(a.close)
+		if err := a.newEngine(e.log, nil, nil); err != nil {
+			t.Fatal(err)
+		}
 		s, err := newScheduler(e, a)
 		if err != nil {
 			t.Fatal(err)

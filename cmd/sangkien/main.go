@@ -33,8 +33,10 @@ Usage:
   sangkien config check         load and check the org file
   sangkien version
 
-Environment: SANGKIEN_ORG, SANGKIEN_REDIS_URL, SANGKIEN_DATA_DIR, SANGKIEN_HTTP_ADDR,
-SANGKIEN_LOG_FORMAT (text|json). See README.md.
+Environment: SANGKIEN_ORG, SANGKIEN_REDIS_URL, SANGKIEN_DATA_DIR,
+SANGKIEN_HTTP_ADDR (webhooks, /healthz), SANGKIEN_OPS_ADDR (/readyz, /metrics;
+default 127.0.0.1:9090), SANGKIEN_HTTP_{READ,WRITE,IDLE}_TIMEOUT,
+SANGKIEN_LOG_FORMAT (text|json), the platforms' tokens. See README.md.
 `
 
 func main() {

@@ -82,7 +82,7 @@ func TestScriptedConsoleSessionThenExportAndVerify(t *testing.T) {
 	for _, want := range []string{
 		"Submitted to Lê Thị Giám",
 		"approved for a pilot by Lê Thị Giám",
-		"── to console:#tnmt ──",
+		"── gửi console:#tnmt ──",
 		"marked the pilot completed",
 		"PROTECTION RECORD",
 	} {

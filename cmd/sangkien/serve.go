@@ -21,25 +21,17 @@ type platform struct {
 	run func(ctx context.Context) error
 	// ready reports whether the platform is connected (for /readyz).
 	ready func() bool
-	// limit, when set, says how long address must wait before its next
-	// message within the platform's rate limits (0: send now, counted).
-	limit func(ctx context.Context, address string) (time.Duration, error)
 	// stop releases what the platform holds (leases) after run returned.
 	stop func(ctx context.Context)
 }
 
-// runner is a background part of serve: the schedules.
-type runner struct {
-	name string
-	run  func(ctx context.Context) error
-}
+// platformFactory builds a configured platform on a's engine, adding its
+// webhooks to mux; it returns nil when the platform's variables are unset.
+type platformFactory func(e *env, a *app, mux *http.ServeMux) (*platform, error)
 
-// platformFactories build the configured platforms; each returns nil when
-// its variables are unset.
-var platformFactories []func(e *env, a *app, mux *http.ServeMux) (*platform, error)
-
-// runnerFactories build the other background parts.
-var runnerFactories []func(e *env, a *app) (*runner, error)
+// platformFactories are the platforms serve knows, in the order they
+// start: every adapter of the binary is named here (env.platforms).
+var platformFactories = []platformFactory{telegramPlatform, slackPlatform}
 
 // defaultOpsAddr is where /healthz, /readyz and /metrics answer unless
 // SANGKIEN_OPS_ADDR says otherwise: loopback, never the world.
@@ -128,6 +120,16 @@ func (e *env) serve() error {
 		return err
 	}
 	defer a.close()
+	// The parts, in the order they depend on each other: the deliverer
+	// (its senders come with the platforms), the engine that wakes it, the
+	// platforms that feed the engine, the schedules.
+	met := newMetrics(a)
+	a.metrics = met
+	d := a.deliverer(map[string]bot.Sender{}, e.log)
+	d.Metrics = met
+	if err := a.newEngine(e.log, d.Wake, met); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	var platforms []*platform
 	for _, f := range platformFactories {
@@ -137,40 +139,15 @@ func (e *env) serve() error {
 		}
 		if p != nil {
 			platforms = append(platforms, p)
+			d.Senders[p.name] = p.sender
 		}
 	}
 	if len(platforms) == 0 {
 		return errors.New("serve: no platform configured (set SANGKIEN_TELEGRAM_TOKEN or SANGKIEN_SLACK_BOT_TOKEN); `sangkien console` runs the bot in the terminal")
 	}
-	senders := map[string]bot.Sender{}
-	limits := map[string]func(context.Context, string) (time.Duration, error){}
-	for _, p := range platforms {
-		senders[p.name] = p.sender
-		if p.limit != nil {
-			limits[p.name] = p.limit
-		}
-	}
-	met := newMetrics(a)
-	a.metrics = met
-	a.engine.SetMetrics(met)
-	d := a.deliverer(senders, e.log)
-	d.Metrics = met
-	d.Limit = func(ctx context.Context, addr string) (time.Duration, error) {
-		if f := limits[bot.AddressPlatform(addr)]; f != nil {
-			return f(ctx, addr)
-		}
-		return 0, nil
-	}
-	a.engine.SetWake(d.Wake)
-	var runners []*runner
-	for _, f := range runnerFactories {
-		r, err := f(e, a)
-		if err != nil {
-			return err
-		}
-		if r != nil {
-			runners = append(runners, r)
-		}
+	sched, err := newScheduler(e, a)
+	if err != nil {
+		return err
 	}
 
 	// The public listener carries the webhooks and a plain /healthz for
@@ -215,15 +192,13 @@ func (e *env) serve() error {
 			}
 		}()
 	}
-	for _, r := range runners {
-		jobWG.Add(1)
-		go func() {
-			defer jobWG.Done()
-			if err := r.run(jobs); err != nil && jobs.Err() == nil {
-				e.log.Error("runner stopped", "runner", r.name, "err", err)
-			}
-		}()
-	}
+	jobWG.Add(1)
+	go func() {
+		defer jobWG.Done()
+		if err := sched.Run(jobs); err != nil && jobs.Err() == nil {
+			e.log.Error("schedules stopped", "err", err)
+		}
+	}()
 	outWG.Add(1)
 	go func() { defer outWG.Done(); _ = d.Run(outbox) }()
 

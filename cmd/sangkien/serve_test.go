@@ -40,13 +40,13 @@ type fakePlatform struct {
 	sent    []string
 	stopped bool
 	engine  *bot.Engine
-	// wait, when set, is the platform's rate limit: how long address
+	// wait, when set, is the platform's rate limit (Limit): how long address
 	// waits for its next message (0: now).
 	wait   func(address string) time.Duration
 	limits int // calls of the limit
 }
 
-func (f *fakePlatform) limit(ctx context.Context, address string) (time.Duration, error) {
+func (f *fakePlatform) Limit(ctx context.Context, address string) (time.Duration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.limits++
@@ -95,7 +95,7 @@ func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (str
 				http.Error(w, "unreadable", http.StatusBadRequest)
 			}
 		})
-		return &platform{name: "console", sender: fp, limit: fp.limit, stop: func(context.Context) {
+		return &platform{name: "console", sender: fp, stop: func(context.Context) {
 			fp.mu.Lock()
 			fp.stopped = true
 			fp.mu.Unlock()
@@ -110,7 +110,7 @@ func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (str
 		done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, logs, func(k string) string { return vars[k] })
 	}()
 	re := regexp.MustCompile(`serve: http" addr=(\S+)`)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {
 			stop := func() int {
@@ -137,11 +137,17 @@ func startServeWith(t *testing.T, vars map[string]string, fp *fakePlatform) (str
 // logs are logs.
 func opsURL(t *testing.T, logs *syncBuffer) string {
 	t.Helper()
-	m := regexp.MustCompile(`serve: ops" addr=(\S+)`).FindStringSubmatch(logs.String())
-	if m == nil {
-		t.Fatalf("no ops address in the logs:\n%s", logs)
+	// The ops listener opens after the public one, whose log line
+	// startServe waited for.
+	re := regexp.MustCompile(`serve: ops" addr=(\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			return "http://" + m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ops address in the logs:\n%s", logs)
+		}
 	}
-	return "http://" + m[1]
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -177,7 +183,7 @@ func TestServeHealthMetricsDeliveryAndShutdown(t *testing.T) {
 	if err := fp.engine.Handle(context.Background(), bot.Input{Platform: "console", UpdateID: "1", Chat: "console:an", Sender: "console:an", Text: "/help"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(fp.sentTo("console:an")) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("reply not delivered")
@@ -241,7 +247,7 @@ func TestServeStopCountsMessagesLeftToARateLimit(t *testing.T) {
 	if err := storage.New(rdb).Enqueue(context.Background(), msgs); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		fp.mu.Lock()
 		n := fp.limits

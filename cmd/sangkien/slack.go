@@ -6,8 +6,6 @@ import (
 	"github.com/sangkien/sangkien/adapters/slack"
 )
 
-func init() { platformFactories = append(platformFactories, slackPlatform) }
-
 // slackPlatform runs Slack when SANGKIEN_SLACK_BOT_TOKEN is set: the HTTP
 // endpoints with SANGKIEN_SLACK_SIGNING_SECRET, Socket Mode with
 // SANGKIEN_SLACK_APP_TOKEN (either or both).
@@ -28,7 +26,7 @@ func slackPlatform(e *env, a *app, mux *http.ServeMux) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{name: "slack", sender: s, ready: s.Ready, limit: s.Limit, stop: s.Stop}
+	p := &platform{name: "slack", sender: s, ready: s.Ready, stop: s.Stop}
 	if e.getenv("SANGKIEN_SLACK_SIGNING_SECRET") != "" {
 		s.Register(mux)
 		e.log.Info("slack: HTTP endpoints", "events", slack.PathEvents, "commands", slack.PathCommands, "interactions", slack.PathInteractions)

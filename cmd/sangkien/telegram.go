@@ -9,8 +9,6 @@ import (
 
 var _ telegram.Store = (*storage.Store)(nil)
 
-func init() { platformFactories = append(platformFactories, telegramPlatform) }
-
 // telegramPlatform builds the Telegram platform when SANGKIEN_TELEGRAM_TOKEN
 // is set: long polling by default (one replica at a time), or a webhook on
 // the HTTP server when SANGKIEN_TELEGRAM_WEBHOOK_URL is set. The token is
@@ -33,7 +31,7 @@ func telegramPlatform(e *env, a *app, mux *http.ServeMux) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{name: "telegram", sender: ad, ready: ad.Ready, limit: ad.Limit, stop: ad.Stop}
+	p := &platform{name: "telegram", sender: ad, ready: ad.Ready, stop: ad.Stop}
 	if hook == "" {
 		e.log.Info("telegram: long polling", "bot", "@"+ad.Name())
 		p.run = ad.Run

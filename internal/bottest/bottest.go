@@ -78,7 +78,7 @@ func New(tb testing.TB, o *org.Org) *Harness {
 	h := &Harness{TB: tb, Org: o, Redis: rdb, Clock: NewClock(Start)}
 	h.Store = storage.New(rdb, storage.WithClock(h.Clock))
 	h.Engine = h.NewEngine()
-	h.D = &bot.Deliverer{Outbox: h.Store, Senders: map[string]bot.Sender{"*": h}, Clock: h.Clock, Contact: h.contact}
+	h.D = &bot.Deliverer{Outbox: h.Store, Senders: map[string]bot.Sender{"console": h, "telegram": h, "slack": h}, Clock: h.Clock, Org: o, Contacts: h.Store}
 	return h
 }
 
@@ -90,18 +90,6 @@ func (h *Harness) NewEngine() *bot.Engine {
 		h.TB.Fatal(err)
 	}
 	return e
-}
-
-func (h *Harness) contact(ctx context.Context, person string) ([]string, string, error) {
-	last, lang, err := h.Store.Contact(ctx, person)
-	if err != nil {
-		return nil, "", err
-	}
-	var out []string
-	if last != "" {
-		out = append(out, last)
-	}
-	return append(out, h.Org.Addresses(person)...), lang, nil
 }
 
 // Send records a delivery.

@@ -37,7 +37,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/sangkien/sangkien/internal/redisurl"
-	"github.com/sangkien/sangkien/storage"
+	"github.com/sangkien/sangkien/storage/embedded"
 )
 
 // EnvURL names the variable that points the tests at a Redis they may wipe.
@@ -51,10 +51,10 @@ const (
 )
 
 var (
-	kind     string
-	url      string
-	embedded *storage.Embedded
-	config   *redisurl.Config // of url, unless embedded
+	kind           string
+	url            string
+	embeddedServer *embedded.Server
+	config         *redisurl.Config // of url, unless embedded
 )
 
 // Main picks the server, runs the tests, and stops what it started.
@@ -96,12 +96,12 @@ func setup() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := storage.OpenEmbedded(dir, slog.New(slog.DiscardHandler))
+	e, err := embedded.Open(dir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	kind, url, embedded = KindEmbedded, "redis://"+e.Addr()+"/0", e
+	kind, url, embeddedServer = KindEmbedded, "redis://"+e.Addr()+"/0", e
 	return func() {
 		e.Close()
 		os.RemoveAll(dir)
@@ -238,8 +238,8 @@ func NewClient(tb testing.TB) redis.UniversalClient {
 	}
 	var c redis.UniversalClient
 	switch {
-	case embedded != nil:
-		c = embedded.NewClient()
+	case embeddedServer != nil:
+		c = embeddedServer.NewClient()
 	case config.Kind == redisurl.Cluster:
 		o := *config.Cluster
 		o.DisableIdentity = true

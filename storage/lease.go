@@ -10,35 +10,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/sangkien/sangkien/bot"
 )
 
-// What a chat platform adapter needs from Redis besides the engine's state:
-// a lease so that one replica polls, the polling offset, and a rate limiter
-// shared by every replica. Each call touches one hash slot (a lease or an
-// offset its own, a limiter's windows their scope's), so it runs on Redis
-// Cluster as on a single server.
-
-// lease is the holder of a named lease, a string whose value is the
-// owner's token and whose expiry is the end of the lease: sk:{lease:<name>}.
-func (k keyspace) lease(name string) string {
-	return k.prefix + ":{lease:" + name + "}"
-}
-
-// offset is a poller's next update offset, a decimal string:
-// sk:{offset:<name>}.
-func (k keyspace) offset(name string) string {
-	return k.prefix + ":{offset:" + name + "}"
-}
-
-// rate is the sliding-window log of one rate limit within scope, a sorted
-// set of sends scored by when they were counted (unix ms):
-// sk:{rate:<scope>}:<key>. Every window of one scope shares a hash slot,
-// so that one script counts a send under all of them.
-func (k keyspace) rate(scope, key string) string {
-	return k.prefix + ":{rate:" + scope + "}:" + key
-}
+// What a polling adapter (Telegram's getUpdates) needs from Redis besides
+// the engine's state: a lease so that one replica polls, and the offset it
+// polls from, which the lease holder keeps. Each call touches one
+// hash slot (a lease or an offset its own), so it runs on Redis Cluster as
+// on a single server.
 
 // leaseAcquireScript takes the lease for its owner when it is free, or
 // extends it when the owner already holds it.
@@ -145,67 +123,4 @@ func (s *Store) SetOffset(ctx context.Context, name string, offset int64) error 
 		return fmt.Errorf("store offset %s: %w", name, err)
 	}
 	return nil
-}
-
-// allowScript is a sliding-window log over several windows at once: it
-// counts a send in every window when each holds fewer than its limit, else
-// counts it in none and says how long until the fullest one has room.
-//
-// KEYS[i] rate log of window i (sorted set of sends scored by unix ms)
-// ARGV[1] now, unix ms (the store's clock)
-// ARGV[2] member naming this send (unique)
-// ARGV[3i], ARGV[3i+1], ARGV[3i+2] window i: length in ms, limit, and when
-// its log expires, unix ms (wall clock)
-//
-// Returns 0 when the send is counted, else the wait in ms (at least 1).
-var allowScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local wait = 0
-for i, key in ipairs(KEYS) do
-  local window, limit = tonumber(ARGV[3*i]), tonumber(ARGV[3*i+1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local n = redis.call('ZCARD', key)
-  if n >= limit then
-    local oldest = redis.call('ZRANGE', key, n - limit, n - limit, 'WITHSCORES')
-    local w = tonumber(oldest[2]) + window - now
-    if w < 1 then w = 1 end
-    if w > wait then wait = w end
-  end
-end
-if wait > 0 then return wait end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[2])
-  redis.call('PEXPIREAT', key, ARGV[3*i+2])
-end
-return 0
-`)
-
-// Allow asks whether one more send fits within every window of scope.
-// When it does, the send is counted in all of them and wait is 0;
-// otherwise nothing is counted and wait says how long until it would fit
-// (so a full bot window never uses up a chat's slot). Windows slide (a log
-// of the sends of the last Per), so there is no burst at window edges, and
-// the counts are shared by every replica on this Redis. A window with no
-// N or Per is no limit. One round trip.
-func (s *Store) Allow(ctx context.Context, scope string, windows ...bot.Window) (wait time.Duration, err error) {
-	now := s.clock.Now()
-	member := strconv.FormatInt(now.UnixNano(), 36) + "-" + NewLeaseOwner()[:8]
-	keys := make([]string, 0, len(windows))
-	args := make([]any, 0, 2+3*len(windows))
-	args = append(args, now.UnixMilli(), member)
-	for _, w := range windows {
-		if w.N <= 0 || w.Per <= 0 {
-			continue
-		}
-		keys = append(keys, s.keys.rate(scope, w.Key))
-		args = append(args, w.Per.Milliseconds(), w.N, time.Now().Add(w.Per).UnixMilli()+1000)
-	}
-	if len(keys) == 0 {
-		return 0, nil
-	}
-	ms, err := allowScript.Run(ctx, s.rdb, keys, args...).Int64()
-	if err != nil {
-		return 0, fmt.Errorf("rate limit %s: %w", scope, err)
-	}
-	return time.Duration(ms) * time.Millisecond, nil
 }

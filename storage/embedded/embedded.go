@@ -1,4 +1,4 @@
-package storage
+package embedded
 
 import (
 	"bufio"
@@ -26,11 +26,11 @@ import (
 // AOFName is the embedded store's append-only file inside its directory.
 const AOFName = "sangkien.aof"
 
-// Embedded is the store used when no Redis is configured: an in-process
-// miniredis made durable by an append-only file. The Store code runs on it
-// unchanged, through Client.
+// Server is the store used when no Redis is configured: an in-process
+// miniredis made durable by an append-only file. The storage.Store code
+// runs on it unchanged, through Client.
 //
-// Every write command sent through a client of Embedded is appended to
+// Every write command sent through a client of a Server is appended to
 // <dir>/sangkien.aof and synced to disk before the command returns, so an
 // acknowledged write survives a crash of the process or the machine. A
 // crash in the middle of an append tears the last record; the next open
@@ -44,7 +44,7 @@ const AOFName = "sangkien.aof"
 //
 // Only writes through Client and NewClient are kept: the server's address
 // (Addr) is for reading and debugging.
-type Embedded struct {
+type Server struct {
 	dir  string
 	log  *slog.Logger
 	mr   *miniredis.Miniredis
@@ -58,9 +58,9 @@ type Embedded struct {
 	closed  bool
 }
 
-// OpenEmbedded opens (creating it if need be) the embedded store in dir.
+// Open opens (creating it if need be) the embedded store in dir.
 // Only one process at a time may have dir open.
-func OpenEmbedded(dir string, log *slog.Logger) (*Embedded, error) {
+func Open(dir string, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -71,7 +71,7 @@ func OpenEmbedded(dir string, log *slog.Logger) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	e := &Embedded{dir: dir, log: log, lock: lock, mr: miniredis.NewMiniRedis()}
+	e := &Server{dir: dir, log: log, lock: lock, mr: miniredis.NewMiniRedis()}
 	e.mr.ClockTTL(true) // TTLs run with the wall clock, as in Redis
 	if err := e.mr.Start(); err != nil {
 		_ = unlockDir(lock)
@@ -86,11 +86,11 @@ func OpenEmbedded(dir string, log *slog.Logger) (*Embedded, error) {
 	return e, nil
 }
 
-func (e *Embedded) path() string { return filepath.Join(e.dir, AOFName) }
+func (e *Server) path() string { return filepath.Join(e.dir, AOFName) }
 
 // open replays the append-only file, compacts it, and opens it for
 // appending.
-func (e *Embedded) open() error {
+func (e *Server) open() error {
 	start := time.Now()
 	records, failed, err := e.replay()
 	if err != nil {
@@ -110,7 +110,7 @@ func (e *Embedded) open() error {
 }
 
 // replay applies the append-only file to the empty miniredis.
-func (e *Embedded) replay() (records, failed int, err error) {
+func (e *Server) replay() (records, failed int, err error) {
 	f, err := os.Open(e.path())
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, 0, nil
@@ -193,7 +193,7 @@ func replayRecord(ctx context.Context, c *redis.Client, cmds [][]string) (failed
 
 // compact rewrites the append-only file from the data set: write a new
 // file, sync it, rename it over the old one, sync the directory.
-func (e *Embedded) compact() error {
+func (e *Server) compact() error {
 	tmp := e.path() + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -243,7 +243,7 @@ func (e *Embedded) compact() error {
 const dumpChunk = 512
 
 // dumpKey returns the commands that recreate key k, expiry included.
-func (e *Embedded) dumpKey(k string, now time.Time) ([][]string, error) {
+func (e *Server) dumpKey(k string, now time.Time) ([][]string, error) {
 	var cmds [][]string
 	chunked := func(cmd string, items []string, per int) {
 		for len(items) > 0 {
@@ -319,7 +319,7 @@ func formatScore(f float64) string {
 
 // options are those of every client on the miniredis: no retries, since a
 // retried write could run twice in memory and once in the file.
-func (e *Embedded) options() *redis.Options {
+func (e *Server) options() *redis.Options {
 	return &redis.Options{
 		Addr:                     e.mr.Addr(),
 		MaxRetries:               -1,
@@ -328,12 +328,12 @@ func (e *Embedded) options() *redis.Options {
 	}
 }
 
-// Client is the client to build a Store on. Embedded.Close closes it.
-func (e *Embedded) Client() redis.UniversalClient { return e.client }
+// Client is the client to build a storage.Store on. Server.Close closes it.
+func (e *Server) Client() redis.UniversalClient { return e.client }
 
 // NewClient returns another client whose writes are kept like Client's.
-// The caller may close it; Embedded.Close closes it otherwise.
-func (e *Embedded) NewClient() *redis.Client {
+// The caller may close it; Server.Close closes it otherwise.
+func (e *Server) NewClient() *redis.Client {
 	c := redis.NewClient(e.options())
 	c.AddHook(aofHook{e.aof})
 	e.mu.Lock()
@@ -344,11 +344,11 @@ func (e *Embedded) NewClient() *redis.Client {
 
 // Addr is the address of the in-process server. Writes sent there by
 // other clients are not kept.
-func (e *Embedded) Addr() string { return e.mr.Addr() }
+func (e *Server) Addr() string { return e.mr.Addr() }
 
 // Close closes the clients, stops the server and releases the directory.
 // It is safe to call twice.
-func (e *Embedded) Close() error {
+func (e *Server) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
