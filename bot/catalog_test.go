@@ -219,7 +219,7 @@ var (
 	// vowels (glides included), final consonant. English words rarely fit.
 	vietSyllable = regexp.MustCompile(`^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$`)
 	// English words that fit that shape anyway.
-	englishShaped = []string{"the", "to", "on", "in", "at", "by", "it", "no", "not", "day", "hour", "go", "me", "my", "he", "we", "up", "set", "get", "let", "bot", "chat", "top", "tip", "per", "yet"}
+	englishShaped = []string{"the", "to", "on", "at", "by", "it", "no", "not", "day", "hour", "go", "me", "my", "he", "we", "up", "set", "get", "let", "bot", "chat", "top", "tip", "per", "yet"}
 )
 
 // englishWords returns the words of Vietnamese text s that are English.

@@ -19,6 +19,9 @@ func (c *call) dispatch() error {
 	if hasControl(c.in.Text) {
 		return invalid("err.control")
 	}
+	if c.in.Notice != "" && c.in.Text == "" && c.in.Button == "" {
+		return nil // the notice alone (handle says it)
+	}
 	if c.in.Button != "" {
 		if c.in.Group {
 			return nil
@@ -111,7 +114,10 @@ func (c *call) command(cmd, rest string) error {
 		case "history":
 			return c.history(p)
 		}
-		return c.certificate(p)
+		if err := c.certificate(p); err != nil {
+			return err
+		}
+		return c.certificatePDF(p)
 	case "report", "obstacle", "withdraw", "revise":
 		a := map[string]Action{"report": Report, "obstacle": RaiseObstacle, "withdraw": Withdraw, "revise": Resubmit}[cmd]
 		id, err := c.argID(rest, cmd)
@@ -305,7 +311,7 @@ func (c *call) viewable(id string) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.canSee(p) {
+	if !c.e.mayView(c.person, p) {
 		return nil, unseen(id)
 	}
 	return p, nil

@@ -104,6 +104,16 @@ type Deliverer struct {
 
 	mu    sync.Mutex
 	lanes map[string]*lane // by address, while its limit is full
+	// unacked are messages sent whose acknowledgement failed, by id, with
+	// the end of the claim that handed them out: acknowledged again at
+	// each drain until it ends, so that a store that failed for a moment
+	// does not have them sent twice when the lease runs out.
+	unacked map[string]unacked
+}
+
+type unacked struct {
+	e     *Envelope
+	until time.Time
 }
 
 func (d *Deliverer) init() {
@@ -134,6 +144,7 @@ func (d *Deliverer) init() {
 			d.Log = slog.New(slog.DiscardHandler)
 		}
 		d.lanes = map[string]*lane{}
+		d.unacked = map[string]unacked{}
 	})
 }
 
@@ -191,10 +202,14 @@ func (d *Deliverer) drain(ctx context.Context) (claimed, done int, err error) {
 	d.init()
 	now := d.Clock.Now()
 	d.tidy(now)
+	if err := d.reack(ctx, now); err != nil {
+		return 0, 0, err
+	}
 	envs, err := d.Outbox.Claim(ctx, now, d.Lease, d.Batch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim: %w", err)
 	}
+	until := now.Add(d.Lease)
 	// Claims come from several shards; send in the order they were made.
 	// Messages to one address go in order through one worker; different
 	// addresses go in parallel.
@@ -218,7 +233,7 @@ func (d *Deliverer) drain(ctx context.Context) (claimed, done int, err error) {
 			defer wg.Done()
 			for q := range work {
 				for _, e := range q {
-					ok, err := d.deliver(ctx, e)
+					ok, err := d.deliver(ctx, e, until)
 					if err != nil {
 						errc <- err
 						break // the rest come back when their claim runs out
@@ -239,8 +254,34 @@ func (d *Deliverer) drain(ctx context.Context) (claimed, done int, err error) {
 	return len(envs), int(finished.Load()), <-errc
 }
 
+// reack acknowledges again the messages sent whose acknowledgement
+// failed, while the claim that handed them out holds (after, another
+// deliverer may have them: at least once). It stops at the first failure.
+func (d *Deliverer) reack(ctx context.Context, now time.Time) error {
+	d.mu.Lock()
+	var todo []unacked
+	for id, u := range d.unacked {
+		if now.Before(u.until) {
+			todo = append(todo, u)
+		} else {
+			delete(d.unacked, id)
+		}
+	}
+	d.mu.Unlock()
+	for _, u := range todo {
+		if err := d.Outbox.Ack(ctx, u.e); err != nil {
+			return fmt.Errorf("ack again: %w", err)
+		}
+		d.mu.Lock()
+		delete(d.unacked, u.e.ID)
+		d.mu.Unlock()
+	}
+	return nil
+}
+
 // deliver sends e, or defers or parks it; done says it left the outbox.
-func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err error) {
+// until is when the claim that handed e out ends.
+func (d *Deliverer) deliver(ctx context.Context, e *Envelope, until time.Time) (done bool, err error) {
 	if err := d.expand(ctx, e); err != nil {
 		return false, err
 	}
@@ -268,7 +309,11 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 				return false, d.Outbox.Defer(ctx, e, at)
 			}
 		}
-		_, err := s.Send(ctx, addr, &e.Message)
+		m := &e.Message
+		if fs, ok := s.(FileSender); m.File != nil && (!ok || !fs.SendsFiles()) {
+			m = withoutFile(m)
+		}
+		_, err := s.Send(ctx, addr, m)
 		if limited {
 			d.sent(addr, e.ID)
 		}
@@ -277,7 +322,13 @@ func (d *Deliverer) deliver(ctx context.Context, e *Envelope) (done bool, err er
 			if d.Delivered != nil {
 				d.Delivered(addr, e)
 			}
-			return true, d.Outbox.Ack(ctx, e)
+			if err := d.Outbox.Ack(ctx, e); err != nil {
+				d.mu.Lock()
+				d.unacked[e.ID] = unacked{e, until}
+				d.mu.Unlock()
+				return true, err
+			}
+			return true, nil
 		}
 		if ctx.Err() != nil {
 			return false, ctx.Err()

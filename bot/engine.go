@@ -26,6 +26,15 @@ type Config struct {
 	Wake func()
 	// Metrics, when set, is told of every update handled.
 	Metrics Metrics
+	// Certifier, when set, makes /certificate send the signed PDF too.
+	Certifier Certifier
+	// PublicURL is where the web serves files to people signed in
+	// (SANGKIEN_PUBLIC_URL); platforms that cannot upload a file get a
+	// link there.
+	PublicURL string
+	// KeyFingerprint names the key that signs the records; the weekly
+	// digest publishes it beside the chain heads.
+	KeyFingerprint string
 	// Inbound limits the updates one person sends (throttle.go); zero
 	// means DefaultInbound, a negative N no limit.
 	Inbound Limit
@@ -43,6 +52,10 @@ type Engine struct {
 	met   Metrics
 	// inbound is the inbound rate limit (throttle.go).
 	inbound Limit
+
+	certifier      Certifier
+	publicURL      string
+	keyFingerprint string
 }
 
 // New returns an engine.
@@ -54,7 +67,9 @@ func New(c Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics, inbound: c.Inbound}
+	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
+		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"),
+		keyFingerprint: c.KeyFingerprint, inbound: c.Inbound}
 	if e.inbound == (Limit{}) {
 		e.inbound = DefaultInbound
 	}
@@ -185,6 +200,10 @@ func (e *Engine) run(ctx context.Context, in Input, do func(*call) error, limit 
 		}
 		do = func(*call) error { return nil }
 	}
+	var noticeID string // made first, so that the notice goes out first
+	if in.Notice != "" {
+		noticeID = NewMessageID()
+	}
 	err = do(c)
 	outcome := OutcomeOK
 	if ErrorCode(err) != EUnavailable {
@@ -192,6 +211,9 @@ func (e *Engine) run(ctx context.Context, in Input, do func(*call) error, limit 
 			outcome = OutcomeRefused
 			c.out = nil
 			c.replyErr(err)
+		}
+		if in.Notice != "" { // said first, whatever the handling said
+			c.out = append([]Message{{ID: noticeID, To: []string{in.Chat}, Text: plain(c.l.Tn(in.Notice, in.Count))}}, c.out...)
 		}
 		if c.saved != nil {
 			before, _ = json.Marshal(c.saved)

@@ -858,6 +858,9 @@ func (j *jobRun) digest() error {
 		if len(ps) > 0 {
 			t.i(l.T("job.digest.verify"))
 		}
+		if j.e.keyFingerprint != "" {
+			t.nl().p(l.T("certpdf.digest_key")).p(" ").c(j.e.keyFingerprint)
+		}
 		parts = append(parts, t.t)
 		var msgs []Message
 		for _, ch := range u.Channels {

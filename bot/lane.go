@@ -17,9 +17,10 @@ import (
 // the cost of a flood.
 //
 // The gap is the shortest interval seen between a send to the address and
-// the next slot the limit gave (a guess from the first wait until a send
-// is seen). A guess too short costs a deferral more now and then; the
-// limit is asked before every send, so no guess breaks it.
+// the next slot the limit gave, while that send could be what filled the
+// limit (a guess from the first wait until such a send is seen). A guess
+// too short costs a deferral more now and then; the limit is asked before
+// every send, so no guess breaks it.
 type lane struct {
 	waiting map[string]*slot // by message id
 	seq     int64            // of the last placed
@@ -106,7 +107,14 @@ func (d *Deliverer) blocked(addr, id string, now time.Time, wait time.Duration) 
 		l = &lane{waiting: map[string]*slot{}, gap: max(wait, minGap), guess: true}
 		d.lanes[addr] = l
 	}
-	if !l.sentAt.IsZero() {
+	// The time from this deliverer's last send to the slot is the gap only
+	// when that send may be what fills the window: less time has passed
+	// since than the limit still asks. A send by another replica, or one
+	// the limit counted whose answer a hung Redis lost, can fill it long
+	// after; taking that time for the gap spaced a busy chat's messages
+	// 26 s apart for as long as they kept coming (issue 15). A send that
+	// passes this test and is not ours makes the gap at most two windows.
+	if !l.sentAt.IsZero() && now.Sub(l.sentAt) <= wait {
 		if g := at.Sub(l.sentAt); l.guess || g < l.gap {
 			l.gap, l.guess = max(g, time.Millisecond), false
 		}

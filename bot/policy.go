@@ -107,11 +107,8 @@ func (c *call) subtreePilots() (inCharge, overseen []*Proposal, err error) {
 	return inCharge, overseen, nil
 }
 
-// canSee reports whether the sender may read p: its proposer, a leader in
-// charge of it, or a leader of a unit above its unit.
-func (c *call) canSee(p *Proposal) bool {
-	return p.Proposer == c.person || c.e.inCharge(c.person, p) || c.e.oversees(c.person, p.Unit)
-}
+// canSee reports whether the sender may read p (Engine.mayView).
+func (c *call) canSee(p *Proposal) bool { return c.e.mayView(c.person, p) }
 
 // unseen is the answer about a proposal id that does not exist and about
 // one the sender may not see, alike: telling them apart would show an

@@ -243,6 +243,9 @@ type Message struct {
 	Key string `json:"key,omitempty"`
 	// Image, when set, is a PNG to send along (the digest's chart).
 	Image []byte `json:"image,omitempty"`
+	// File, when set, is a document to send along (a protection record's
+	// PDF); see FileSender.
+	File *File `json:"file,omitempty"`
 }
 
 // Body is a message's text and buttons in one language.
@@ -265,6 +268,13 @@ type Input struct {
 	// dialog's question takes text (see Dialog.takesText).
 	Button string
 	Ref    string // platform reference of the message that carried the button
+	// Notice, when set, is a catalog key the engine says to the sender, in
+	// their language, before what it answers Text or Button (alone when
+	// both are empty); Count is the notice's .N, for its plural. Adapters
+	// use it for what only they know, such as an attachment the bot cannot
+	// read (the keys are in locales/PLATFORM.*.yaml).
+	Notice string
+	Count  int
 	// Lang is the language the sender's app is set to, when the bot speaks
 	// it (a Languages code), else "": someone who never chose one with
 	// /lang is spoken to in it rather than in the org's.

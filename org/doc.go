@@ -15,7 +15,7 @@
 //	people:
 //	  - id: bi-thu                    # a-z, 0-9, '.', '_', '-'; unique
 //	    name: "Trần Văn B"            # optional; else the id is shown
-//	    identities: ["telegram:900"]  # telegram:N, slack:ID, console:NAME; unique
+//	    identities: ["telegram:900"]  # telegram:N, slack:ID, zalo:N, console:NAME; unique
 //	units:
 //	  - id: tinh-uy
 //	    code: TU                      # A-Z, 0-9, at most 12; starts proposal ids

@@ -31,12 +31,13 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
 
 // Platforms are the platforms an identity may name.
-var Platforms = []string{"telegram", "slack", "console"}
+var Platforms = []string{"telegram", "slack", "zalo", "console"}
 
 var (
 	idPattern       = regexp.MustCompile(`^[a-z0-9._-]+$`)
 	codePattern     = regexp.MustCompile(`^[A-Z0-9]{1,12}$`)
 	slackIDPattern  = regexp.MustCompile(`^[A-Z0-9]+$`)
+	zaloIDPattern   = regexp.MustCompile(`^[1-9][0-9]{0,29}$`)
 	syntaxErrorLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
@@ -399,7 +400,7 @@ func identityProblem(s string) string {
 	case !ok:
 		return "must be platform:id, such as telegram:100"
 	case !slices.Contains(Platforms, platform):
-		return fmt.Sprintf("names unknown platform %q (want telegram, slack or console)", platform)
+		return fmt.Sprintf("names unknown platform %q (want telegram, slack, zalo or console)", platform)
 	case id == "":
 		return "has no id after the colon"
 	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }):
@@ -414,6 +415,11 @@ func identityProblem(s string) string {
 	case "slack":
 		if !slackIDPattern.MatchString(id) {
 			return "must be a Slack id in capitals, such as slack:U100 (a person) or slack:C123 (a channel)"
+		}
+	case "zalo":
+		// The OA-scoped user id, as the webhook's sender.id carries it.
+		if !zaloIDPattern.MatchString(id) {
+			return "must be a Zalo user id of the Official Account, digits only, such as zalo:2512523625412515"
 		}
 	}
 	return ""

@@ -41,12 +41,15 @@
 //	sk:{sN}:ob:due                  outbox: message ids by due time (unix ms)
 //	sk:{sN}:ob:msg                  outbox: message id → JSON bot.Envelope
 //	sk:{sN}:ob:parked               outbox: parked message id → JSON bot.Envelope
+//	sk:{sN}:ob:parked:to:<address>  outbox: ids of parked messages for an address, so a person who writes again gets them (UnparkTo)
 //	sk:{sN}:mkey:<key>              Message.Key already enqueued in this shard, 90 days
 //	sk:{sN}:run:<job>:<unix ms>     claim of one scheduled firing (jobs.go)
 //	sk:{sN}:u:<CODE>:week:<YYYY-Www> a unit's counts by status that week, for the digest chart
 //	sk:{lease:<name>}               a lease with an owner token (the Telegram poller)
 //	sk:{offset:<name>}              a platform's polling offset
 //	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
+//	sk:{tokens:<name>}              a rotating token pair: access, refresh, expires, refused (Zalo's OA tokens)
+//	sk:signing-key                  the bot's Ed25519 seed (base64) when no SANGKIEN_SIGNING_KEY file names one (no hash tag; never in an atomic write)
 //
 // keys.go has one function per family and builds every key; keys_test.go
 // holds this table, those functions and their comments to one another.
@@ -57,6 +60,8 @@
 //
 // Each method's comment says how many round trips it makes. The ones on
 // the hot path take one: Load (a pipeline, which also counts the update
-// against the inbound rate limit), SaveSession and Commit (one script each), Claim (one pipeline of ZRANGEBYSCORE per shard when
-// nothing is due; then one of a script per shard holding due messages).
+// against the inbound rate limit), SaveSession and Commit (one script
+// each), Claim (one pipeline of ZRANGEBYSCORE per shard when nothing is
+// due; then one of a script per shard holding due messages; first, only
+// after a claim whose answer was lost, that claim again).
 package storage

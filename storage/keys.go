@@ -171,3 +171,26 @@ func (k keyspace) offset(name string) string {
 func (k keyspace) rate(scope, key string) string {
 	return k.prefix + ":{rate:" + scope + "}:" + key
 }
+
+// outboxParkedTo indexes one shard's parked messages by an address they
+// were for (each of Envelope.To), a set of message ids:
+// sk:{sN}:ob:parked:to:<address>. The person who writes from that address
+// again has them sent again (UnparkTo) without a scan.
+func (k keyspace) outboxParkedTo(shard int, address string) string {
+	return k.tag(shard) + "ob:parked:to:" + address
+}
+
+// tokens is a token pair, a hash with the fields access, refresh, expires
+// (the access token's end, unix ms; 0: unknown, refresh at once) and
+// refused (why Zalo refused the refresh token, when it did):
+// sk:{tokens:<name>}. One key, one slot.
+func (k keyspace) tokens(name string) string {
+	return k.prefix + ":{tokens:" + name + "}"
+}
+
+// signingKey holds the bot's Ed25519 key, the 32-byte seed in base64, when
+// no SANGKIEN_SIGNING_KEY file names one: sk:signing-key. It has no hash
+// tag and is written once (SET NX).
+func (k keyspace) signingKey() string {
+	return k.prefix + ":signing-key"
+}

@@ -123,15 +123,59 @@ return out
 // until now+lease. Round trips: 1 when nothing is due (a pipeline of
 // ZRANGEBYSCORE, one per shard); else 2 (then a pipeline of one EVALSHA
 // per shard holding some of the max oldest, taking just those).
+//
+// A take whose answer was lost (Redis ran it, then hung or cut the
+// connection) may have hidden its messages under its claim; the next Claim
+// on this store takes them again under that claim, while its lease lasts,
+// before looking further (one round trip more), rather than leaving them
+// hidden until the lease ends.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]*bot.Envelope, error) {
 	if max <= 0 {
 		return nil, nil
+	}
+	if envs, err := s.retake(ctx, now); err != nil || len(envs) > 0 {
+		return envs, err
 	}
 	dues, err := s.due(ctx, now, max)
 	if err != nil || len(dues) == 0 {
 		return nil, err
 	}
-	return s.take(ctx, now, claimName(now.Add(lease)), dues)
+	claim := claimName(now.Add(lease))
+	envs, err := s.take(ctx, now, claim, dues)
+	if err != nil {
+		s.mu.Lock()
+		s.lostTake = &lostTake{claim: claim, until: now.Add(lease), dues: dues}
+		s.mu.Unlock()
+	}
+	return envs, err
+}
+
+// lostTake is a take whose answer was lost.
+type lostTake struct {
+	claim string
+	until time.Time
+	dues  []due
+}
+
+// retake takes again the messages of a take whose answer was lost, under
+// its claim, while its lease lasts: those it hid, and those still due.
+func (s *Store) retake(ctx context.Context, now time.Time) ([]*bot.Envelope, error) {
+	s.mu.Lock()
+	lt := s.lostTake
+	s.lostTake = nil
+	s.mu.Unlock()
+	if lt == nil || !now.Before(lt.until) {
+		return nil, nil
+	}
+	envs, err := s.take(ctx, now, lt.claim, lt.dues)
+	if err != nil {
+		s.mu.Lock()
+		if s.lostTake == nil {
+			s.lostTake = lt
+		}
+		s.mu.Unlock()
+	}
+	return envs, err
 }
 
 // due is a message Claim saw due.
@@ -261,6 +305,7 @@ return 1
 // KEYS[1] outbox due zset
 // KEYS[2] outbox message hash
 // KEYS[3] parked hash
+// KEYS[4 ..] parked-by-address indexes, one per address of the message
 //
 // ARGV[1] message id
 // ARGV[2] the claim that handed it out ("": none, park anyway)
@@ -272,8 +317,20 @@ if ARGV[2] ~= '' and tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumbe
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+for i = 4, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
 return 1
 `)
+
+// parkedToKeys are the parked-by-address indexes of e's addresses.
+func (s *Store) parkedToKeys(e *bot.Envelope) []string {
+	var keys []string
+	for _, a := range e.To {
+		if !strings.HasPrefix(a, "person:") {
+			keys = append(keys, s.keys.outboxParkedTo(e.Shard, a))
+		}
+	}
+	return keys
+}
 
 // Defer stores e and makes it due at at. When another claim has taken e
 // since the one that handed it out (its lease ran out), it does nothing:
@@ -304,7 +361,7 @@ func (s *Store) Park(ctx context.Context, e *bot.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("park %s: %w", e.ID, err)
 	}
-	keys := []string{s.keys.outboxDue(e.Shard), s.keys.outboxMsg(e.Shard), s.keys.outboxParked(e.Shard)}
+	keys := append([]string{s.keys.outboxDue(e.Shard), s.keys.outboxMsg(e.Shard), s.keys.outboxParked(e.Shard)}, s.parkedToKeys(e)...)
 	if err := parkScript.Run(ctx, s.rdb, keys, e.ID, e.Claim, b).Err(); err != nil {
 		return fmt.Errorf("park %s: %w", e.ID, err)
 	}
@@ -373,21 +430,94 @@ func (s *Store) Unpark(ctx context.Context, id string, now time.Time) error {
 		if err := json.Unmarshal([]byte(v), e); err != nil {
 			return fmt.Errorf("unpark %s: decode: %w", id, err)
 		}
-		e.Shard, e.Attempts, e.Next, e.Err = n, 0, 0, ""
-		b, err := json.Marshal(e)
+		e.Shard = n
+		ok, err := s.unpark(ctx, e, now)
 		if err != nil {
 			return fmt.Errorf("unpark %s: %w", id, err)
 		}
-		keys := []string{s.keys.outboxDue(n), s.keys.outboxMsg(n), s.keys.outboxParked(n)}
-		ok, err := unparkScript.Run(ctx, s.rdb, keys, id, string(b), now.UnixMilli()).Int()
-		if err != nil {
-			return fmt.Errorf("unpark %s: %w", id, err)
-		}
-		if ok == 1 {
+		if ok {
 			return nil
 		}
 	}
 	return fmt.Errorf("unpark %s: %w", id, bot.ErrNotFound)
+}
+
+// unpark makes the parked message e (as read from its shard's parked
+// hash) due at now with its attempts, error and address index reset, and
+// drops it from the parked-by-address indexes; ok is false when it was
+// not parked any more. Round trips: 1 (EVALSHA).
+func (s *Store) unpark(ctx context.Context, e *bot.Envelope, now time.Time) (ok bool, err error) {
+	e.Attempts, e.Next, e.Err = 0, 0, ""
+	b, err := json.Marshal(e)
+	if err != nil {
+		return false, err
+	}
+	keys := append([]string{s.keys.outboxDue(e.Shard), s.keys.outboxMsg(e.Shard), s.keys.outboxParked(e.Shard)}, s.parkedToKeys(e)...)
+	n, err := unparkScript.Run(ctx, s.rdb, keys, e.ID, string(b), now.UnixMilli()).Int()
+	return n == 1, err
+}
+
+// UnparkTo makes every parked message for address due at now, oldest
+// first, as Unpark does one: the person is there again (they wrote from
+// it), and may be reached there now. It returns how many it made due; a
+// message another call made due meanwhile is not counted. Round trips: 1
+// when none is parked for address (a pipeline of SMEMBERS, one per shard);
+// else 2 more (a pipeline of HMGET of the parked hashes, then one of
+// EVALSHA, one per message).
+func (s *Store) UnparkTo(ctx context.Context, address string, now time.Time) (int, error) {
+	pipe := s.rdb.Pipeline()
+	idx := make([]*redis.StringSliceCmd, shards)
+	for n := range shards {
+		idx[n] = pipe.SMembers(ctx, s.keys.outboxParkedTo(n, address))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("parked for %s: %w", address, err)
+	}
+	pipe = s.rdb.Pipeline()
+	got := make([]*redis.SliceCmd, shards)
+	for n, c := range idx {
+		if ids := c.Val(); len(ids) > 0 {
+			got[n] = pipe.HMGet(ctx, s.keys.outboxParked(n), ids...)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("parked for %s: %w", address, err)
+	}
+	var envs []*bot.Envelope
+	for n, c := range got {
+		if c == nil {
+			continue
+		}
+		for i, v := range c.Val() {
+			str, ok := v.(string)
+			if !ok {
+				// Unparked by another since (its index entry goes with it),
+				// or an entry left by a write cut short: drop it.
+				_ = s.rdb.SRem(ctx, s.keys.outboxParkedTo(n, address), idx[n].Val()[i]).Err()
+				continue
+			}
+			e := new(bot.Envelope)
+			if err := json.Unmarshal([]byte(str), e); err != nil {
+				return 0, fmt.Errorf("decode parked message in shard %d: %w", n, err)
+			}
+			e.Shard = n
+			envs = append(envs, e)
+		}
+	}
+	slices.SortFunc(envs, func(a, b *bot.Envelope) int {
+		return cmp.Or(a.Queued.Compare(b.Queued), strings.Compare(a.ID, b.ID))
+	})
+	done := 0
+	for _, e := range envs {
+		ok, err := s.unpark(ctx, e, now)
+		if err != nil {
+			return done, fmt.Errorf("unpark %s: %w", e.ID, err)
+		}
+		if ok {
+			done++
+		}
+	}
+	return done, nil
 }
 
 // Depth counts the messages waiting (including those claimed and not yet

@@ -27,7 +27,11 @@ import (
 // its log expires, unix ms (wall clock)
 //
 // Returns 0 when the send is counted, else the wait in ms (at least 1).
+// A send already counted (the same call sent again: go-redis resends after
+// a read timeout, and a hung Redis runs both) is told 0 again, not to
+// wait for the slot it took itself.
 var allowScript = redis.NewScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 0 end
 local now = tonumber(ARGV[1])
 local wait = 0
 for i, key in ipairs(KEYS) do

@@ -157,6 +157,7 @@ return enqueue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 4, tonumber(ARGV[3]))
 // KEYS[1] outbox due zset
 // KEYS[2] outbox message hash
 // KEYS[3] parked hash
+// KEYS[4 ..] parked-by-address indexes of its addresses
 //
 // ARGV[1] message id
 // ARGV[2] envelope JSON to store
@@ -164,6 +165,7 @@ return enqueue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], 4, tonumber(ARGV[3]))
 //
 // Returns 1, or 0 when the message is not parked (any more).
 var unparkScript = redis.NewScript(`
+for i = 4, #KEYS do redis.call('SREM', KEYS[i], ARGV[1]) end
 if redis.call('HDEL', KEYS[3], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,6 +37,9 @@ type Store struct {
 	rdb   redis.UniversalClient
 	keys  keyspace
 	clock bot.Clock
+
+	mu       sync.Mutex
+	lostTake *lostTake // an outbox take whose answer was lost (Claim)
 }
 
 var (

@@ -86,6 +86,7 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"the limiter window slides", testAllowSlides},
 		{"limits of different keys are independent", testAllowKeys},
 		{"a send is counted in every window or in none", testAllowAllOrNone},
+		{"a send asked twice (a retry after a lost reply) is counted once and may go", testAllowSentTwice},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

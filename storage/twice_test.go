@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/internal/redistest"
 	"github.com/sangkien/sangkien/storage"
 )
 
@@ -160,4 +162,88 @@ func testCommitCutShort(t *testing.T, s *storage.Store, _ *testClock) {
 	if l.Session.Pending == nil || l.Session.Dialog == nil {
 		t.Errorf("the session before the cut was not stored: %+v", l.Session)
 	}
+}
+
+// testAllowSentTwice: the limiter's answer to a send, lost and asked
+// again, is that the send may go: it is counted once (its own first run
+// filled the window, not another send). It used to say wait, so the
+// message waited for a slot it had already used (issue 15).
+func testAllowSentTwice(t *testing.T, s *storage.Store, _ *testClock) {
+	w := bot.Window{Key: "chat:5", N: 1, Per: time.Second}
+	if wait := must[time.Duration](t)(s.Allow(twice(s), "tg", w)); wait != 0 {
+		t.Fatalf("a send asked twice: wait %v, want 0", wait)
+	}
+	if wait := must[time.Duration](t)(s.Allow(ctx, "tg", w)); wait != time.Second {
+		t.Errorf("the next send: wait %v, want %v (the first counted once)", wait, time.Second)
+	}
+}
+
+// replyLost is a Redis that runs a pipeline of scripts and whose answer
+// never comes back (a hang past the client's retries, a cut after the
+// write): the caller gets an error. Armed by a context made by lostReply.
+type replyLost struct{}
+
+type lostKey struct{}
+
+func (replyLost) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (replyLost) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (replyLost) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if ctx.Value(lostKey{}) == nil || !strings.HasPrefix(cmds[0].Name(), "eval") {
+			return next(ctx, cmds)
+		}
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+				return err // nothing ran: the EVAL sent next loses its answer
+			}
+		}
+		for _, c := range cmds {
+			c.SetErr(io.EOF)
+		}
+		return io.EOF
+	}
+}
+
+var lostHooked sync.Map
+
+func lostReply(s *storage.Store) context.Context {
+	if _, done := lostHooked.LoadOrStore(s.Client(), true); !done {
+		s.Client().AddHook(replyLost{})
+	}
+	return context.WithValue(ctx, lostKey{}, true)
+}
+
+// A claim Redis ran but whose answer was lost hands its messages to the
+// store's next claim, rather than hiding them for a lease nobody holds:
+// answers came 30 s late in the long fault run (issue 15). On Redis and
+// on Redis Cluster; the embedded store has no connection to lose an
+// answer on (it refuses writes after one that may or may not have run).
+func TestOutboxClaimWhoseAnswerWasLost(t *testing.T) {
+	t.Run("redis", func(t *testing.T) {
+		testOutboxClaimReplyLost(t, storage.New(redistest.Client(t), storage.WithClock(&testClock{t: t0})))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		c := redistest.Cluster(t).(*redis.ClusterClient)
+		err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return n.FlushDB(ctx).Err() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		testOutboxClaimReplyLost(t, storage.New(c, storage.WithClock(&testClock{t: t0})))
+	})
+}
+
+func testOutboxClaimReplyLost(t *testing.T, s *storage.Store) {
+	if err := s.Enqueue(ctx, []bot.Message{msg("m1", "telegram:1"), msg("m2", "telegram:2")}); err != nil {
+		t.Fatal(err)
+	}
+	const lease = 30 * time.Second
+	if _, err := s.Claim(lostReply(s), t0, lease, 10); err == nil {
+		t.Fatal("a claim whose answer was lost reported no error")
+	}
+	got := must[[]*bot.Envelope](t)(s.Claim(ctx, t0.Add(time.Second), lease, 10))
+	diff(t, "the next claim", []string{"m1", "m2"}, ids(got))
+	// Those are the next claim's now: another claim gets nothing.
+	got = must[[]*bot.Envelope](t)(s.Claim(ctx, t0.Add(2*time.Second), lease, 10))
+	diff(t, "the claim after", nil, ids(got))
 }

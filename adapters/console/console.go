@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +42,9 @@ type Adapter struct {
 	// Flush, when set, runs after each line until the replies it caused are
 	// printed, so that the next line may press their buttons.
 	Flush func(ctx context.Context) error
+	// Files, when set, is the directory where files sent along (a
+	// protection record's PDF) are written; the message shows the path.
+	Files string
 
 	mu   sync.Mutex
 	refs int
@@ -56,7 +61,7 @@ type pressable struct {
 	bot.Button
 }
 
-var _ bot.Sender = (*Adapter)(nil)
+var _ bot.FileSender = (*Adapter)(nil)
 
 // Run reads lines until EOF or ctx ends.
 func (a *Adapter) Run(ctx context.Context) error {
@@ -186,8 +191,34 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	if len(m.Image) > 0 {
 		fmt.Fprintf(&b, a.chrome().image, len(m.Image))
 	}
+	if m.File != nil {
+		path, err := a.writeFile(m.File)
+		if err != nil {
+			return "", &bot.DeliveryError{Reason: err.Error()}
+		}
+		fmt.Fprintf(&b, a.chrome().file, path, len(m.File.Data))
+	}
 	_, err := io.WriteString(a.Out, b.String())
 	return ref, err
+}
+
+// SendsFiles reports whether files are written (Files is set); without it
+// the deliverer sends their link instead.
+func (a *Adapter) SendsFiles() bool { return a.Files != "" }
+
+// writeFile writes f under Files, by its name alone, and returns the path.
+func (a *Adapter) writeFile(f *bot.File) (string, error) {
+	if err := os.MkdirAll(a.Files, 0o750); err != nil {
+		return "", fmt.Errorf("console: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(a.Files, filepath.Base(f.Name)))
+	if err != nil {
+		return "", fmt.Errorf("console: %w", err)
+	}
+	if err := os.WriteFile(path, f.Data, 0o640); err != nil {
+		return "", fmt.Errorf("console: %w", err)
+	}
+	return path, nil
 }
 
 func (a *Adapter) printf(format string, args ...any) {
@@ -198,7 +229,7 @@ func (a *Adapter) printf(format string, args ...any) {
 
 // chromeText is the console's own wording around the bot's messages.
 type chromeText struct {
-	whoami, nowAs, edited, toYou, to, image string
+	whoami, nowAs, edited, toYou, to, image, file string
 }
 
 var chromes = map[string]chromeText{
@@ -209,6 +240,7 @@ var chromes = map[string]chromeText{
 		toYou:  "── gửi đồng chí (%s) ──\n",
 		to:     "── gửi %s ──\n",
 		image:  "   (hình ảnh, %d byte)\n",
+		file:   "   (tệp đã lưu: %s, %d byte)\n",
 	},
 	"en": {
 		whoami: "   (you are %s; /as IDENTITY switches, e.g. /as console:giamdoc)\n",
@@ -217,6 +249,7 @@ var chromes = map[string]chromeText{
 		toYou:  "── to you (%s) ──\n",
 		to:     "── to %s ──\n",
 		image:  "   (image, %d bytes)\n",
+		file:   "   (file saved: %s, %d bytes)\n",
 	},
 }
 

@@ -36,6 +36,7 @@ type fakeSlack struct {
 	posts    []posted           // chat.postMessage and chat.update, in order
 	views    []openedView       // views.open
 	uploads  []string           // channels a file was shared to
+	files    []uploaded         // files.getUploadURLExternal, by number
 	failures map[string][]reply // by channel: the next chat.postMessage answers
 	socket   http.HandlerFunc   // the Socket Mode websocket, when set
 }
@@ -48,6 +49,15 @@ type posted struct {
 	Text    string // the sections' mrkdwn, joined by newlines
 	Buttons []bot.Button
 	Blocks  int
+}
+
+// uploaded is a file of the upload flow (files v2): announced with its
+// name and length, its bytes posted to the upload URL, then shared.
+type uploaded struct {
+	Name    string
+	Length  int
+	Data    []byte
+	Channel string // set when shared
 }
 
 type openedView struct {
@@ -88,7 +98,22 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/upload/") {
-		_, _ = io.Copy(io.Discard, r.Body)
+		// As Slack: the bytes come as the multipart part "file" and must
+		// be as many as announced.
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/upload/F"))
+		file, _, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, "no file", http.StatusBadRequest)
+			return
+		}
+		data, _ := io.ReadAll(file)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if n < 1 || n > len(f.files) || len(data) != f.files[n-1].Length {
+			http.Error(w, "wrong length", http.StatusBadRequest)
+			return
+		}
+		f.files[n-1].Data = data
 		_, _ = io.WriteString(w, "OK")
 		return
 	}
@@ -180,10 +205,32 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		f.views = append(f.views, openedView{Trigger: req.TriggerID, View: req.View})
 		writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": "V" + strconv.Itoa(len(f.views))}})
 	case "files.getUploadURLExternal":
-		writeJSON(w, map[string]any{"ok": true, "upload_url": f.srv.URL + "/upload/F1", "file_id": "F1"})
+		n, err := strconv.Atoi(form.Get("length"))
+		if form.Get("filename") == "" || err != nil || n < 1 {
+			writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		f.files = append(f.files, uploaded{Name: form.Get("filename"), Length: n})
+		id := "F" + strconv.Itoa(len(f.files))
+		writeJSON(w, map[string]any{"ok": true, "upload_url": f.srv.URL + "/upload/" + id, "file_id": id})
 	case "files.completeUploadExternal":
+		var files []struct{ ID, Title string }
+		if err := json.Unmarshal([]byte(form.Get("files")), &files); err != nil || len(files) == 0 {
+			writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		var done []map[string]any
+		for _, file := range files {
+			n, _ := strconv.Atoi(strings.TrimPrefix(file.ID, "F"))
+			if n < 1 || n > len(f.files) || f.files[n-1].Data == nil {
+				writeJSON(w, map[string]any{"ok": false, "error": "file_not_found"})
+				return
+			}
+			f.files[n-1].Channel = form.Get("channel_id")
+			done = append(done, map[string]any{"id": file.ID, "title": file.Title})
+		}
 		f.uploads = append(f.uploads, form.Get("channel_id"))
-		writeJSON(w, map[string]any{"ok": true, "files": []map[string]any{{"id": "F1", "title": "chart.png"}}})
+		writeJSON(w, map[string]any{"ok": true, "files": done})
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}

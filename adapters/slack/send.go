@@ -57,14 +57,31 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 		return "", err
 	}
 	if len(m.Image) > 0 {
-		_, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
-			Reader: bytes.NewReader(m.Image), FileSize: len(m.Image), Filename: "chart.png", Title: "chart.png", Channel: ch,
-		})
-		if err != nil {
-			return "", a.deliveryError(err)
+		if err := a.upload(ctx, ch, "chart.png", m.Image); err != nil {
+			return "", err
+		}
+	}
+	if m.File != nil {
+		if err := a.upload(ctx, ch, m.File.Name, m.File.Data); err != nil {
+			return "", err
 		}
 	}
 	return ref, nil
+}
+
+// SendsFiles says Message.File is shared to the channel as a Slack file.
+func (a *Adapter) SendsFiles() bool { return true }
+
+// upload shares a file to channel ch (files.getUploadURLExternal, the
+// upload, files.completeUploadExternal).
+func (a *Adapter) upload(ctx context.Context, ch, name string, data []byte) error {
+	_, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(data), FileSize: len(data), Filename: name, Title: name, Channel: ch,
+	})
+	if err != nil {
+		return a.deliveryError(err)
+	}
+	return nil
 }
 
 // post sends the parts of one message in order.

@@ -199,6 +199,24 @@ func TestImageIsUploadedToTheChannel(t *testing.T) {
 	}
 }
 
+// A protection record's PDF is shared to the channel after the text,
+// through the whole upload flow, byte for byte.
+func TestFileIsUploadedToTheChannel(t *testing.T) {
+	r := newRig(t, nil)
+	pdf := []byte("%PDF-1.3 fake record")
+	_, err := r.a.Send(context.Background(), "slack:CTNMT", &bot.Message{Text: bot.Text{{Text: "The signed PDF"}},
+		File: &bot.File{Name: "TNMT-2026-001.pdf", Type: "application/pdf", Data: pdf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.slack.mu.Lock()
+	defer r.slack.mu.Unlock()
+	want := []uploaded{{Name: "TNMT-2026-001.pdf", Length: len(pdf), Data: pdf, Channel: "CTNMT"}}
+	if d := cmp.Diff(want, r.slack.files); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+}
+
 // In a direct message the commands are typed without the slash; other
 // text (an answer to a question) is left alone.
 func TestDirectMessageCommands(t *testing.T) {

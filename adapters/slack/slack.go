@@ -85,7 +85,7 @@ type Adapter struct {
 	base     context.Context // work after an ack runs under it
 }
 
-var _ bot.Sender = (*Adapter)(nil)
+var _ bot.FileSender = (*Adapter)(nil)
 
 // New checks the bot token with auth.test, so a bad token or an
 // unreachable API fails here with a clear error.

@@ -1,6 +1,7 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -232,6 +233,18 @@ func TestRendering(t *testing.T) {
 		ms := w.srv.Messages(4004)
 		if len(ms) != 2 || !ms[0].Photo || ms[0].Text != "" || ms[1].Photo || len(ms[1].Keyboard) == 0 {
 			t.Fatalf("photo then text: %+v", ms)
+		}
+	})
+
+	t.Run("a file goes as a document with its text as caption", func(t *testing.T) {
+		pdf := []byte("%PDF-1.3 fake record")
+		m := &bot.Message{Text: bot.Text{{Text: "Bản PDF <có chữ ký>"}}, File: &bot.File{Name: "TNMT-2026-001.pdf", Type: "application/pdf", Data: pdf}}
+		if _, err := ad.Send(ctx, "telegram:4006", m); err != nil {
+			t.Fatal(err)
+		}
+		got := w.last(4006)
+		if got.Document == nil || got.Document.Name != "TNMT-2026-001.pdf" || !bytes.Equal(got.Document.Data, pdf) || got.Text != "Bản PDF <có chữ ký>" {
+			t.Fatalf("document: %+v", got)
 		}
 	})
 

@@ -102,9 +102,20 @@ func (a *Adapter) poll(ctx context.Context) {
 		}
 	}
 	offset, err := a.cfg.Store.Offset(ctx, a.name)
-	if err != nil {
+	switch {
+	case err != nil:
 		a.log.Warn("read polling offset; using the last known", "err", err)
 		offset = a.offset.Load()
+	case a.unsaved.Load() && a.offset.Load() > offset:
+		// This replica's last offset write failed (Redis hung, and the
+		// lease ran out meanwhile): the stored offset is behind the updates
+		// it has let go, some of them answered "try again". Telegram would
+		// send those again, and the user's own try would be done twice.
+		offset = a.offset.Load()
+		a.log.Info("polling: the stored offset is behind this replica's; going on from this replica's", "offset", offset)
+		if err := a.cfg.Store.SetOffset(ctx, a.name, offset); err == nil {
+			a.unsaved.Store(false)
+		}
 	}
 	failures := 0
 	for ctx.Err() == nil {
@@ -129,7 +140,9 @@ func (a *Adapter) poll(ctx context.Context) {
 			a.offset.Store(offset)
 			// The engine dedupes update ids, so an offset lost here only
 			// means the update comes again and is skipped.
-			if err := a.cfg.Store.SetOffset(context.WithoutCancel(ctx), a.name, offset); err != nil {
+			err := a.cfg.Store.SetOffset(context.WithoutCancel(ctx), a.name, offset)
+			a.unsaved.Store(err != nil)
+			if err != nil {
 				a.log.Warn("store polling offset", "offset", offset, "err", err)
 			}
 			if ctx.Err() != nil {

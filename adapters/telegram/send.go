@@ -33,6 +33,8 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	switch {
 	case m.Edit != "":
 		return a.edit(ctx, m, kb)
+	case m.File != nil:
+		return a.document(ctx, chat, m, kb)
 	case len(m.Image) > 0:
 		return a.photo(ctx, chat, m, kb)
 	}
@@ -151,6 +153,33 @@ func (a *Adapter) edit(ctx context.Context, m *bot.Message, kb *tgbotapi.InlineK
 // too long for a caption, the photo and then the text.
 func (a *Adapter) photo(ctx context.Context, chat int64, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
 	c := tgbotapi.NewPhoto(chat, tgbotapi.FileBytes{Name: "chart.png", Bytes: m.Image})
+	caption := render(m.Text, maxCaption)
+	fits := len(caption) == 1
+	if fits {
+		c.Caption = caption[0]
+		c.ParseMode = tgbotapi.ModeHTML
+		if kb != nil {
+			c.ReplyMarkup = *kb
+		}
+	}
+	sent, err := a.call(ctx).Send(c)
+	if err != nil {
+		return "", a.deliveryError(err)
+	}
+	a.ready.Store(true)
+	if fits {
+		return ref(chat, sent.MessageID), nil
+	}
+	return a.text(ctx, chat, render(m.Text, maxText), kb, true)
+}
+
+// SendsFiles says Message.File goes as a Telegram document.
+func (a *Adapter) SendsFiles() bool { return true }
+
+// document sends m.File as a document with the text as its caption, or,
+// when the text is too long for a caption, the document and then the text.
+func (a *Adapter) document(ctx context.Context, chat int64, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
+	c := tgbotapi.NewDocument(chat, tgbotapi.FileBytes{Name: m.File.Name, Bytes: m.File.Data})
 	caption := render(m.Text, maxCaption)
 	fits := len(caption) == 1
 	if fits {

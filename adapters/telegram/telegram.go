@@ -130,11 +130,12 @@ type Adapter struct {
 	ready    atomic.Bool
 	polling  atomic.Bool  // this replica holds the lease and polls
 	offset   atomic.Int64 // the last offset, should the store not answer
+	unsaved  atomic.Bool  // the last offset could not be stored
 	stopOnce sync.Once
 	unhooked atomic.Bool // deleteWebhook done (polling mode)
 }
 
-var _ bot.Sender = (*Adapter)(nil)
+var _ bot.FileSender = (*Adapter)(nil)
 
 // allowedUpdates are the update kinds the adapter asks for.
 var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}

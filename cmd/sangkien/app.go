@@ -38,7 +38,7 @@ func (e *env) get(name, def string) string {
 }
 
 func (e *env) platformConfigured() bool {
-	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != ""
+	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != "" || e.getenv("SANGKIEN_ZALO_APP_ID") != ""
 }
 
 // loadOrg reads SANGKIEN_ORG (default ./org.yaml), or the demo org when
@@ -69,6 +69,11 @@ type app struct {
 	close  func()
 	// metrics is set by serve; nil elsewhere.
 	metrics *metrics
+	// certifier, publicURL and fingerprint are set by openToWrite
+	// (env.certifier); nil and "" elsewhere.
+	certifier   bot.Certifier
+	publicURL   string
+	fingerprint string
 }
 
 // open connects the store (the first log line says which) and loads the
@@ -118,7 +123,8 @@ func (e *env) open() (*app, error) {
 // newEngine builds the engine on a's org and store. wake (the deliverer's
 // Wake, called after messages were enqueued) and met may be nil.
 func (a *app) newEngine(log *slog.Logger, wake func(), met bot.Metrics) error {
-	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met})
+	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met,
+		Certifier: a.certifier, PublicURL: a.publicURL, KeyFingerprint: a.fingerprint})
 	if err != nil {
 		return err
 	}
@@ -140,6 +146,10 @@ func (e *env) openToWrite() (*app, error) {
 	}
 	if n > 0 {
 		e.log.Info("store: upgraded to the current layout", "escalated proposals indexed", n)
+	}
+	if err := e.certifier(a); err != nil {
+		a.close()
+		return nil, err
 	}
 	return a, nil
 }
@@ -167,6 +177,10 @@ func (e *env) configCheck() error {
 		return errFailed
 	}
 	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return errFailed
+	}
+	if err := e.checkZalo(); err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return errFailed
 	}

@@ -37,7 +37,7 @@ func (e *env) console(args []string) error {
 			*as = a.org.People[0].Identities[0]
 		}
 	}
-	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Lang: a.org.Language, Prompt: isTerminal(e.stdin)}
+	ad := &console.Adapter{Engine: a.engine, In: e.stdin, Out: e.stdout, As: *as, Lang: a.org.Language, Prompt: isTerminal(e.stdin), Files: e.filesDir()}
 	d := a.deliverer(map[string]bot.Sender{"console": ad}, e.log)
 	d.Partial = true
 	// One drain at a time, so that the replies to a line are printed before

@@ -122,6 +122,10 @@ func newServeProc(t *testing.T, bin, redisURL, orgPath, api string) *serveProc {
 	t.Cleanup(func() {
 		p.kill()
 		p.rdb.Close()
+		if dir := os.Getenv("SANGKIEN_CRASH_LOGS"); dir != "" { // serve's whole log, kept for a look after the run
+			b, _ := os.ReadFile(p.logs)
+			_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".log"), b, 0o600)
+		}
 		if t.Failed() {
 			b, _ := os.ReadFile(p.logs)
 			t.Logf("serve logs (last 6 KB):\n%s", b[max(0, len(b)-6000):])
@@ -241,6 +245,7 @@ type driver struct {
 
 	mu        sync.Mutex
 	abandoned int
+	misses    []miss // the answers waited for in vain
 	sent      int
 	retried   int // actions done again after "try again shortly"
 }
@@ -294,7 +299,39 @@ func (d *driver) step(u telegramtest.User, act func(), want *regexp.Regexp) (tel
 		last = append(last, strconv.Quote(m.Text[:min(len(m.Text), 80)]))
 	}
 	d.t.Logf("user %d got no answer matching %q within %v; last messages: %s", u.ID, want, d.wait, strings.Join(last, " | "))
+	d.mu.Lock()
+	d.misses = append(d.misses, miss{user: u.ID, want: want, at: deadline.Add(-d.wait)})
+	d.mu.Unlock()
 	return telegramtest.Message{}, false
+}
+
+// miss is an answer a user waited for in vain: user's update sent at at.
+type miss struct {
+	user int64
+	want *regexp.Regexp
+	at   time.Time
+}
+
+// lateAnswers says, for each answer waited for in vain, whether it came
+// later and when: late (a slow handling or delivery), or never.
+func (d *driver) lateAnswers() []string {
+	var out []string
+	for _, m := range d.misses {
+		chat := strconv.FormatInt(m.user, 10)
+		var first time.Time
+		for _, c := range append(d.srv.Calls("sendMessage"), d.srv.Calls("editMessageText")...) {
+			if c.At.After(m.at) && (first.IsZero() || c.At.Before(first)) &&
+				c.Params.Get("chat_id") == chat && m.want.MatchString(c.Params.Get("text")) {
+				first = c.At
+			}
+		}
+		came := "never came"
+		if !first.IsZero() {
+			came = fmt.Sprintf("came %.1fs after the update", first.Sub(m.at).Seconds())
+		}
+		out = append(out, fmt.Sprintf("user %d, %q: %s", m.user, m.want, came))
+	}
+	return out
 }
 
 func (d *driver) say(u telegramtest.User, text string, want *regexp.Regexp) (telegramtest.Message, bool) {
@@ -310,6 +347,13 @@ func (d *driver) press(u telegramtest.User, m telegramtest.Message, label string
 			}
 		}
 	}
+	var labels []string
+	for _, row := range m.Keyboard {
+		for _, b := range row {
+			labels = append(labels, b.Text)
+		}
+	}
+	d.t.Logf("user %d found no button %q under message %d %q; its buttons: %q", u.ID, label, m.ID, m.Text[:min(len(m.Text), 80)], labels)
 	return telegramtest.Message{}, false
 }
 

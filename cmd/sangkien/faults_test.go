@@ -150,6 +150,9 @@ func faultsUnderLoad(t *testing.T, prof crashProfile, name string, cluster bool)
 	}
 	if d.abandoned > 0 {
 		t.Errorf("%d updates got no answer, not even \"try again\"", d.abandoned)
+		for _, s := range d.lateAnswers() {
+			t.Log(s)
+		}
 	}
 	if len(acked) == 0 {
 		t.Fatal("no action was acknowledged: the load did not run")
@@ -159,8 +162,8 @@ func faultsUnderLoad(t *testing.T, prof crashProfile, name string, cluster bool)
 		kind = "cluster"
 	}
 	st := p.Stats()
-	t.Logf("redis faults %s profile, %s: %v (%d connections cut mid-command); %d updates sent, %d answered \"try again\" and sent again, %d left without an answer; %d acknowledged actions on %d proposals all in export (%d proposals), none twice; verify ok; outbox empty; load %.1fs, total %.1fs",
-		name, kind, f, st.Cuts, d.sent, unavailable, d.abandoned, actions, len(acked), len(got), loadTime.Seconds(), time.Since(began).Seconds())
+	t.Logf("redis faults %s profile, %s: %v (%d connections cut mid-command); %d updates sent, %d answered \"try again\" and sent again, %d left without an answer; %d acknowledged actions on %d proposals all in export (%d proposals), none twice; %d messages delivered twice; verify ok; outbox empty; load %.1fs, total %.1fs",
+		name, kind, f, st.Cuts, d.sent, unavailable, d.abandoned, actions, len(acked), len(got), duplicates(srv, chats), loadTime.Seconds(), time.Since(began).Seconds())
 }
 
 // clusterBehindProxy starts a one-node Redis Cluster holding every slot

@@ -30,13 +30,17 @@ Usage:
   sangkien outbox [retry ID]    list parked messages; send one again
   sangkien jobs [list]          the scheduled jobs, their specs and next runs
   sangkien jobs run NAME        run a job now for its current period (enqueues; serve delivers)
+  sangkien key                  the public key of the bot's signature, and its fingerprint
+  sangkien verify-certificate FILE.pdf|URL|STATEMENT [--key BASE64] [--offline]
+                                check a signed protection record (and, with a store, its chain)
   sangkien config check         load and check the org file
   sangkien version
 
 Environment: SANGKIEN_ORG, SANGKIEN_REDIS_URL, SANGKIEN_DATA_DIR,
 SANGKIEN_HTTP_ADDR (webhooks, /healthz), SANGKIEN_OPS_ADDR (/readyz, /metrics;
 default 127.0.0.1:9090), SANGKIEN_HTTP_{READ,WRITE,IDLE}_TIMEOUT,
-SANGKIEN_LOG_FORMAT (text|json), the platforms' tokens. See README.md.
+SANGKIEN_LOG_FORMAT (text|json), SANGKIEN_SIGNING_KEY (the signing key's file),
+SANGKIEN_PUBLIC_URL (the web's address, for links and the QR code), the platforms' tokens. See README.md.
 `
 
 func main() {
@@ -77,6 +81,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.outbox(args)
 	case "jobs":
 		err = env.jobs(args)
+	case "key":
+		err = env.key()
+	case "verify-certificate":
+		err = env.verifyCertificate(args)
 	case "config":
 		if len(args) != 1 || args[0] != "check" {
 			err = fmt.Errorf("%w: sangkien config check", errUsage)

@@ -69,8 +69,10 @@ func runCmd(t *testing.T, envv map[string]string, stdin string, args ...string) 
 
 func redisEnv(t *testing.T) (map[string]string, redis.UniversalClient) {
 	rdb := redistest.Client(t)
-	// Any free port for the operations endpoints: tests run serves side by side.
-	return map[string]string{"SANGKIEN_REDIS_URL": redistest.URL(), "SANGKIEN_ORG": "", "SANGKIEN_OPS_ADDR": "127.0.0.1:0"}, rdb
+	// Any free port for the operations endpoints: tests run serves side by
+	// side. The data directory takes the files the console writes (a
+	// record's PDF).
+	return map[string]string{"SANGKIEN_REDIS_URL": redistest.URL(), "SANGKIEN_ORG": "", "SANGKIEN_OPS_ADDR": "127.0.0.1:0", "SANGKIEN_DATA_DIR": t.TempDir()}, rdb
 }
 
 func TestScriptedConsoleSessionThenExportAndVerify(t *testing.T) {

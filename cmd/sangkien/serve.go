@@ -31,7 +31,7 @@ type platformFactory func(e *env, a *app, mux *http.ServeMux) (*platform, error)
 
 // platformFactories are the platforms serve knows, in the order they
 // start: every adapter of the binary is named here (env.platforms).
-var platformFactories = []platformFactory{telegramPlatform, slackPlatform}
+var platformFactories = []platformFactory{telegramPlatform, slackPlatform, zaloPlatform}
 
 // defaultOpsAddr is where /healthz, /readyz and /metrics answer unless
 // SANGKIEN_OPS_ADDR says otherwise: loopback, never the world.
@@ -143,7 +143,7 @@ func (e *env) serve() error {
 		}
 	}
 	if len(platforms) == 0 {
-		return errors.New("serve: no platform configured (set SANGKIEN_TELEGRAM_TOKEN or SANGKIEN_SLACK_BOT_TOKEN); `sangkien console` runs the bot in the terminal")
+		return errors.New("serve: no platform configured (set SANGKIEN_TELEGRAM_TOKEN, SANGKIEN_SLACK_BOT_TOKEN or SANGKIEN_ZALO_APP_ID); `sangkien console` runs the bot in the terminal")
 	}
 	sched, err := newScheduler(e, a)
 	if err != nil {

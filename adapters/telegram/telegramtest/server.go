@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -64,8 +65,19 @@ type Message struct {
 	Text     string // text after HTML parsing: what the user reads
 	Keyboard [][]Button
 	Photo    bool
+	// Document is the file of a sendDocument: its name and bytes.
+	Document *Document
 	Edited   int // times edited
 }
+
+// Document is a file sent with sendDocument.
+type Document struct {
+	Name string
+	Data []byte
+}
+
+// maxDocument is the Bot API's limit on a file a bot uploads.
+const maxDocument = 50 << 20
 
 // Call is one Bot API call received.
 type Call struct {
@@ -310,7 +322,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getUpdates":
 		s.getUpdates(w, r, params)
 	case "sendMessage", "sendPhoto":
-		s.send(w, method, params)
+		s.send(w, method, params, nil)
+	case "sendDocument":
+		doc, ok := document(w, r)
+		if ok {
+			s.send(w, method, params, doc)
+		}
 	case "editMessageText":
 		s.edit(w, params)
 	case "answerCallbackQuery", "setMyCommands":
@@ -393,14 +410,44 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values
 	}
 }
 
-func (s *Server) send(w http.ResponseWriter, method string, p url.Values) {
+// document reads the uploaded file of a sendDocument, as the Bot API
+// requires it: a multipart part named document, at most 50 MB.
+func document(w http.ResponseWriter, r *http.Request) (*Document, bool) {
+	if r.MultipartForm == nil || len(r.MultipartForm.File["document"]) == 0 {
+		fail(w, 400, "Bad Request: there is no document in the request")
+		return nil, false
+	}
+	fh := r.MultipartForm.File["document"][0]
+	if fh.Size > maxDocument {
+		fail(w, 413, "Request Entity Too Large")
+		return nil, false
+	}
+	if fh.Size == 0 {
+		fail(w, 400, "Bad Request: file must be non-empty")
+		return nil, false
+	}
+	f, err := fh.Open()
+	if err != nil {
+		fail(w, 400, "Bad Request: "+err.Error())
+		return nil, false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		fail(w, 400, "Bad Request: "+err.Error())
+		return nil, false
+	}
+	return &Document{Name: fh.Filename, Data: b}, true
+}
+
+func (s *Server) send(w http.ResponseWriter, method string, p url.Values, doc *Document) {
 	chat, err := strconv.ParseInt(p.Get("chat_id"), 10, 64)
 	if err != nil {
 		fail(w, 400, "Bad Request: chat not found")
 		return
 	}
 	text, limit := p.Get("text"), 4096
-	if method == "sendPhoto" {
+	if method == "sendPhoto" || method == "sendDocument" {
 		text, limit = p.Get("caption"), 1024
 	}
 	plain, ok := s.check(w, text, p.Get("parse_mode"), limit, method == "sendMessage")
@@ -412,7 +459,7 @@ func (s *Server) send(w http.ResponseWriter, method string, p url.Values) {
 		return
 	}
 	s.mu.Lock()
-	m := &Message{ID: len(s.msgs[chat]) + 1, Chat: chat, HTML: text, Text: plain, Keyboard: kb, Photo: method == "sendPhoto"}
+	m := &Message{ID: len(s.msgs[chat]) + 1, Chat: chat, HTML: text, Text: plain, Keyboard: kb, Photo: method == "sendPhoto", Document: doc}
 	s.msgs[chat] = append(s.msgs[chat], m)
 	s.notify()
 	s.mu.Unlock()
@@ -452,6 +499,9 @@ func result(m *Message) map[string]any {
 	r := map[string]any{"message_id": m.ID, "from": Bot, "chat": map[string]any{"id": m.Chat, "type": "private"}, "date": time.Now().Unix()}
 	if m.Photo {
 		r["photo"] = []map[string]any{{"file_id": "p" + strconv.Itoa(m.ID), "file_unique_id": "u", "width": 1, "height": 1}}
+		r["caption"] = m.Text
+	} else if m.Document != nil {
+		r["document"] = map[string]any{"file_id": "d" + strconv.Itoa(m.ID), "file_unique_id": "u", "file_name": m.Document.Name, "file_size": len(m.Document.Data)}
 		r["caption"] = m.Text
 	} else {
 		r["text"] = m.Text
