@@ -52,6 +52,9 @@ var actionQuestions = map[Action][]question{
 // authorize refuses an actor who may not take a on p, and an action that
 // p's status does not allow, saying why.
 func (c *call) authorize(a Action, p *Proposal) error {
+	if !c.canSee(p) { // as if there were no such proposal (policy.go)
+		return unseen(p.ID)
+	}
 	if LeaderAction(a) {
 		if !c.e.inCharge(c.person, p) {
 			if c.person == p.Proposer {

@@ -140,10 +140,11 @@ func (e *Engine) CertificatePDF(ctx context.Context, person, id, lang string) ([
 	return pdf, err
 }
 
-// mayView reports whether person may read p: its proposer, or a leader
-// in charge of it (/show, /history, /certificate and the web alike).
+// mayView reports whether person may read p: its proposer, a leader in
+// charge of it, or a leader of a unit above its unit (oversight,
+// policy.go) — /show, /history, /certificate and the web alike.
 func (e *Engine) mayView(person string, p *Proposal) bool {
-	return p.Proposer == person || e.inCharge(person, p)
+	return p.Proposer == person || e.inCharge(person, p) || e.oversees(person, p.Unit)
 }
 
 func (e *Engine) certificateDoc(l loc, p *Proposal, evs []Event, now time.Time) *CertificateDoc {

@@ -36,7 +36,7 @@ func (c *call) dispatch() error {
 		if c.in.Group {
 			switch cmd {
 			case "help", "start":
-				c.help()
+				c.groupHelp()
 			case "chatid":
 				c.say("msg.chatid", "Address", c.in.Chat)
 			}
@@ -205,26 +205,58 @@ func (c *call) join(code string) error {
 	if strings.TrimSpace(code) == "" {
 		return invalid("err.join_usage")
 	}
+	if err := c.joinWaits(); err != nil { // after wrong codes, even the right one waits
+		return err
+	}
 	u := c.e.org.UnitByJoinCode(code)
 	if u == nil {
-		return invalid("err.join_code", "Code", clip(code, 40))
+		return c.wrongJoin(code)
 	}
-	if c.s.Unit == u.ID {
-		c.say("msg.join_already", "Unit", u.Name)
+	// Someone already in the unit is told so, and nobody else hears of it.
+	switch {
+	case c.e.org.IsLeader(c.person, u.ID):
+		c.say("join.leader", "Unit", u.Name)
+		return nil
+	case c.s.Unit == u.ID || slices.Contains(c.e.org.MemberOf(c.person), u):
+		if c.homeUnit() != u { // a member who joined another unit since: back to filing here
+			c.s.Unit = u.ID
+		}
+		c.say("join.already", "Unit", u.Name)
 		return nil
 	}
 	c.s.Unit = u.ID
-	c.say("msg.joined", "Unit", u.Name)
-	name := c.displayName()
+	var told []string
 	for _, leader := range u.Leaders {
-		if leader == c.person {
-			continue
+		if leader != c.person {
+			told = append(told, leader)
 		}
+	}
+	if len(told) == 0 {
+		c.say("join.joined", "Unit", u.Name)
+		return nil
+	}
+	c.say("join.joined_told", "Unit", u.Name)
+	name := c.personName()
+	for _, leader := range told {
 		c.out = append(c.out, c.notice([]string{"person:" + leader}, func(l loc) Body {
-			return Body{Text: plain(l.T("notice.joined", "Name", name, "Who", c.in.Sender, "Unit", u.Name))}
+			who := name
+			if who == "" {
+				who = l.T("join.unnamed")
+			}
+			return Body{Text: plain(l.T("join.notice", "Name", who, "Unit", u.Name))}
 		}))
 	}
 	return nil
+}
+
+// personName is the sender's name from the org file, else the one their
+// platform gives, else "": never an identity (telegram:123), which means
+// nothing to the people who read it.
+func (c *call) personName() string {
+	if p := c.e.org.Person(c.person); p != nil && p.Name != "" {
+		return p.Name
+	}
+	return clip(strings.TrimSpace(c.in.Name), 80)
 }
 
 // displayName is the sender's name from the org file, else the platform's.
@@ -271,15 +303,16 @@ func (c *call) mine() error {
 	return nil
 }
 
-// viewable loads a proposal the sender may see: the proposer's own, or
-// one a leader is in charge of.
+// viewable loads a proposal the sender may see: the proposer's own, one a
+// leader is in charge of, or, read-only, one of a unit below a unit the
+// sender leads (oversight, policy.go).
 func (c *call) viewable(id string) (*Proposal, error) {
 	p, err := c.get(id)
 	if err != nil {
 		return nil, err
 	}
 	if !c.e.mayView(c.person, p) {
-		return nil, refuse("err.not_yours", "ID", id)
+		return nil, unseen(id)
 	}
 	return p, nil
 }
@@ -294,7 +327,7 @@ func (c *call) get(id string) (*Proposal, error) {
 		return nil, err
 	}
 	if ps[0] == nil {
-		return nil, &Error{Code: ENotFound, Key: "err.not_found", Data: map[string]any{"ID": id}}
+		return nil, unseen(id)
 	}
 	c.loaded[id] = ps[0]
 	return ps[0], nil
@@ -424,17 +457,25 @@ func (c *call) pilots() error {
 	if len(c.e.org.LeaderOf(c.person)) == 0 {
 		return refuse("err.leaders_only")
 	}
-	ps, err := c.inChargeList(Piloting, Suspended)
+	ps, below, err := c.subtreePilots()
 	if err != nil {
 		return err
 	}
-	if len(ps) == 0 {
+	if len(ps) == 0 && len(below) == 0 {
 		c.say("msg.pilots_empty")
 		return nil
 	}
-	c.reply(plain(c.l.Tn("pilots.title", len(ps))))
-	for _, p := range ps {
-		c.reply(c.e.health(c.l, p, c.now), c.buttonsFor(c.l, p, c.person)...)
+	if len(ps) > 0 {
+		c.reply(plain(c.l.Tn("pilots.title", len(ps))))
+		for _, p := range ps {
+			c.reply(c.e.health(c.l, p, c.now), c.buttonsFor(c.l, p, c.person)...)
+		}
+	}
+	if len(below) > 0 {
+		c.reply(plain(c.l.Tn("oversight.pilots", len(below))))
+		for _, p := range below {
+			c.reply(c.e.health(c.l, p, c.now)) // read-only: no buttons
+		}
 	}
 	return nil
 }

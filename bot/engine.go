@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ type Config struct {
 	// KeyFingerprint names the key that signs the records; the weekly
 	// digest publishes it beside the chain heads.
 	KeyFingerprint string
+	// Inbound limits the updates one person sends (throttle.go); zero
+	// means DefaultInbound, a negative N no limit.
+	Inbound Limit
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -46,6 +50,8 @@ type Engine struct {
 	wake  func()
 	cat   *Catalog
 	met   Metrics
+	// inbound is the inbound rate limit (throttle.go).
+	inbound Limit
 
 	certifier      Certifier
 	publicURL      string
@@ -63,7 +69,10 @@ func New(c Config) (*Engine, error) {
 	}
 	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
 		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"),
-		keyFingerprint: c.KeyFingerprint}
+		keyFingerprint: c.KeyFingerprint, inbound: c.Inbound}
+	if e.inbound == (Limit{}) {
+		e.inbound = DefaultInbound
+	}
 	if e.met == nil {
 		e.met = noMetrics{}
 	}
@@ -114,13 +123,15 @@ type call struct {
 	claim  string   // the store's claim on the update
 	saved  *Session // the session as a Commit saved it
 	base   *Dialog  // the dialog as of the last state known stored
+	// throttle is the sender's wrong join codes, read for a /join.
+	throttle Throttle
 }
 
 // Handle processes one inbound update. It returns an error only when the
 // store failed; the caller should then tell the user Unavailable(in).
 func (e *Engine) Handle(ctx context.Context, in Input) error {
 	start := time.Now()
-	outcome, err := e.handle(ctx, in, (*call).dispatch)
+	outcome, err := e.run(ctx, in, (*call).dispatch, true)
 	e.met.Handled(in.Platform, outcome, time.Since(start))
 	return err
 }
@@ -129,11 +140,25 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 // proposals and the save of what do changed: Handle's do is dispatch; the
 // modal entry points (modal.go) bring their own.
 func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (string, error) {
+	return e.run(ctx, in, do, false)
+}
+
+// run is handle; limit counts the input against the inbound rate limit
+// (chat input does; a modal's own steps do not), in Load's round trip.
+func (e *Engine) run(ctx context.Context, in Input, do func(*call) error, limit bool) (string, error) {
 	c := &call{e: e, in: in, person: e.org.PersonOf(in.Sender), loaded: map[string]*Proposal{}}
 	if in.UpdateID != "" {
 		c.dedupe = in.Platform + ":" + in.UpdateID
 	}
-	ld, hctx, cancel, err := e.load(ctx, LoadRequest{Dedupe: c.dedupe, Person: c.person, Proposals: preload(in)})
+	req := LoadRequest{Dedupe: c.dedupe, Person: c.person, Proposals: preload(in)}
+	var windowEnd time.Time
+	if limit && e.limited(in) {
+		req.Count, windowEnd = e.window(e.clock.Now())
+	}
+	if isJoin(in) {
+		req.Throttle = throttleJoin
+	}
+	ld, hctx, cancel, err := e.load(ctx, req)
 	defer cancel()
 	if err != nil {
 		return OutcomeError, fmt.Errorf("load: %w", err)
@@ -161,7 +186,20 @@ func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (st
 	if !in.Group && c.s.Last != in.Chat {
 		c.s.Last = in.Chat
 	}
+	if !in.Group && c.s.Lang == "" && slices.Contains(Languages, in.Lang) {
+		c.s.Lang = in.Lang // their app's language is their first choice
+	}
 	c.l = e.cat.loc(c.lang(), e.org.Location)
+	c.throttle = ld.Throttle
+	if req.Count != nil && c.flood(ld.Count, windowEnd) {
+		if len(c.out) == 0 {
+			// Past the limit and told so: nothing is written, and the
+			// claim runs out by itself (ClaimHold), no round trip spent.
+			e.log.Debug("inbound limit: update dropped", "update", c.dedupe, "person", c.person)
+			return OutcomeThrottled, nil
+		}
+		do = func(*call) error { return nil }
+	}
 	var noticeID string // made first, so that the notice goes out first
 	if in.Notice != "" {
 		noticeID = NewMessageID()

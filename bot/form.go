@@ -21,9 +21,9 @@ var formSteps = append(slices.Clone(FormFields), stepAttest1, stepAttest2, stepC
 
 // propose starts the form, filled from "Field: value" lines when given.
 func (c *call) propose(rest string) error {
-	u := c.homeUnit()
-	if u == nil {
-		return refuse("err.no_unit")
+	u, err := c.fileUnit()
+	if err != nil {
+		return err
 	}
 	fields := Fields{}
 	if strings.TrimSpace(rest) != "" {
@@ -380,6 +380,13 @@ func (c *call) submit(d *Dialog) error {
 		c.s.Dialog = nil
 		return refuse("err.no_unit")
 	}
+	// Nobody may decide on their own proposal: when the proposer leads the
+	// unit, the item goes to its other leaders, else up to the parent
+	// units (policy.go); when there is nobody at all, nothing is filed.
+	level, ok := c.e.filingLevel(u.ID, c.person)
+	if !ok { // the form stays: nothing typed is lost
+		return refuse("err.no_decider", "Unit", u.Name)
+	}
 	year := c.now.In(c.e.org.Location).Year()
 	n, err := c.e.store.Reserve(c.ctx, u.Code, year, c.person)
 	if err != nil {
@@ -387,14 +394,8 @@ func (c *call) submit(d *Dialog) error {
 	}
 	id := FormatID(u.Code, year, n)
 	data["unit"], data["proposer"] = u.ID, c.person
-	// Nobody may decide on their own proposal: when the proposer is the
-	// unit's only leader, the item goes straight to the parent unit.
-	probe := &Proposal{Unit: u.ID, Proposer: c.person}
-	for probe.Escalation < len(c.e.org.Ancestors(u.ID)) && len(c.e.deciders(probe)) == 0 {
-		probe.Escalation++
-	}
-	if probe.Escalation > 0 {
-		data["escalation"] = strconv.Itoa(probe.Escalation)
+	if level > 0 {
+		data["escalation"] = strconv.Itoa(level)
 	}
 	np, ev, err := Step(nil, id, Submit, c.in.Sender, c.now, c.withName(data))
 	if err != nil {

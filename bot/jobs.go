@@ -463,6 +463,9 @@ func (j *jobRun) reviewReminders() error {
 		if err != nil {
 			return err
 		}
+		if fresh, err = j.toldByEscalation(p, "review", fresh); err != nil {
+			return err
+		}
 		it := item{at: p.Since, p: p,
 			body: func(l loc, t *tx) {
 				t.p(l.T("job.review.item", "Age", j.ago(l, p.Since), "Name", j.e.org.DisplayName(p.Proposer), "Unit", j.e.unitName(p.Unit)))
@@ -475,7 +478,7 @@ func (j *jobRun) reviewReminders() error {
 				return []Button{btn(l, "btn.approve", ApprovePilot, p.ID), btn(l, "btn.revision", RequestRevision, p.ID), btn(l, "btn.reject", Reject, p.ID)}
 			}}
 		for _, d := range j.e.deciders(p) {
-			if slices.Contains(fresh, d) { // told by the escalation notice just now
+			if slices.Contains(fresh, d) { // told by the escalation notice in this period
 				continue
 			}
 			if _, ok := byPerson[d]; !ok {
@@ -516,8 +519,8 @@ func (j *jobRun) supervision() error {
 					t.t = append(t.t, afterFirstLine(j.e.health(l, p, j.now))...)
 				},
 				btns: func(l loc) []Button {
-					if p.Status == Suspended {
-						return []Button{btn(l, "btn.resume", Resume, p.ID)}
+					if p.Status == Suspended { // still supervised
+						return []Button{btn(l, "btn.check", Check, p.ID), btn(l, "btn.resume", Resume, p.ID)}
 					}
 					return []Button{btn(l, "btn.check", Check, p.ID)}
 				}}
@@ -676,6 +679,9 @@ func (j *jobRun) obstacleFollowup() error {
 		if err != nil {
 			return err
 		}
+		if fresh, err = j.toldByEscalation(p, "obstacle", fresh); err != nil {
+			return err
+		}
 		for _, o := range late {
 			it := item{at: o.Opened, p: p,
 				body: func(l loc, t *tx) {
@@ -687,7 +693,7 @@ func (j *jobRun) obstacleFollowup() error {
 				}}
 			for _, d := range j.e.deciders(p) {
 				if slices.Contains(fresh, d) && o.N == late[0].N {
-					continue // told by the escalation notice just now
+					continue // told by the escalation notice in this period
 				}
 				if _, ok := byPerson[d]; !ok {
 					order = append(order, d)

@@ -23,6 +23,8 @@ type rule struct {
 	who  role
 }
 
+// A suspended pilot is still supervised: its proposer reports and raises
+// obstacles, its leaders record checks and answer them.
 var rules = map[Action]rule{
 	Submit:          {[]Status{Draft}, Submitted, roleProposer},
 	ApprovePilot:    {[]Status{Submitted}, Piloting, roleLeader},
@@ -30,10 +32,10 @@ var rules = map[Action]rule{
 	Reject:          {[]Status{Submitted}, Rejected, roleLeader},
 	Resubmit:        {[]Status{RevisionRequested}, Submitted, roleProposer},
 	Withdraw:        {[]Status{Submitted, RevisionRequested}, Withdrawn, roleProposer},
-	Report:          {[]Status{Piloting}, "", roleProposer},
-	RaiseObstacle:   {[]Status{Piloting}, "", roleProposer},
+	Report:          {[]Status{Piloting, Suspended}, "", roleProposer},
+	RaiseObstacle:   {[]Status{Piloting, Suspended}, "", roleProposer},
 	Respond:         {[]Status{Piloting, Suspended}, "", roleLeader},
-	Check:           {[]Status{Piloting}, "", roleLeader},
+	Check:           {[]Status{Piloting, Suspended}, "", roleLeader},
 	Adjust:          {[]Status{Piloting}, "", roleLeader},
 	Suspend:         {[]Status{Piloting}, Suspended, roleLeader},
 	Resume:          {[]Status{Suspended}, Piloting, roleLeader},

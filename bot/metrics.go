@@ -6,7 +6,7 @@ import "time"
 // cmd/sangkien implements it with Prometheus; nil counts nothing.
 type Metrics interface {
 	// Handled: one inbound update, its outcome (ok, duplicate, refused,
-	// error) and how long handling took.
+	// error, throttled) and how long handling took.
 	Handled(platform, outcome string, took time.Duration)
 	// Delivery: one send attempt and its result (sent, retry,
 	// rate_limited, failed_address, parked, deferred).
@@ -17,8 +17,9 @@ type Metrics interface {
 const (
 	OutcomeOK        = "ok"
 	OutcomeDuplicate = "duplicate"
-	OutcomeRefused   = "refused" // a clear answer, nothing changed
-	OutcomeError     = "error"   // the store failed
+	OutcomeRefused   = "refused"   // a clear answer, nothing changed
+	OutcomeError     = "error"     // the store failed
+	OutcomeThrottled = "throttled" // past the inbound limit (throttle.go)
 )
 
 // Results of Delivery.

@@ -75,9 +75,9 @@ func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
 	var f Form
 	var refused error
 	_, err := e.handle(ctx, in, func(c *call) error {
-		u := c.homeUnit()
-		if u == nil {
-			refused = refuse("err.no_unit")
+		u, err := c.fileUnit()
+		if err != nil {
+			refused = err
 			return refused
 		}
 		l := c.l
@@ -126,9 +126,9 @@ func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
 // store could not be reached and nothing was said.
 func (e *Engine) SubmitForm(ctx context.Context, in Input, f Fields, attested [2]bool) (FieldErrors, error) {
 	return e.submitModal(ctx, in, func(c *call, errs FieldErrors) (func() error, error) {
-		u := c.homeUnit()
-		if u == nil {
-			return nil, refuse("err.no_unit")
+		u, err := c.fileUnit()
+		if err != nil {
+			return nil, err
 		}
 		d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{"unit": u.ID, "oneshot": "1"}}
 		for _, name := range FormFields {

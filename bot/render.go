@@ -251,12 +251,12 @@ func leaderButtons(l loc, p *Proposal) [][]Button {
 		}
 		return append(rows, []Button{btn(l, "btn.adjust", Adjust, p.ID), btn(l, "btn.suspend", Suspend, p.ID)},
 			[]Button{btn(l, "btn.stop", Stop, p.ID), btn(l, "btn.complete", Complete, p.ID)})
-	case Suspended:
-		rows := [][]Button{{btn(l, "btn.resume", Resume, p.ID), btn(l, "btn.stop", Stop, p.ID)}}
+	case Suspended: // still supervised: checks go on
+		rows := [][]Button{{btn(l, "btn.check", Check, p.ID)}}
 		if p.OpenObstacles() > 0 {
 			rows[0] = append(rows[0], btn(l, "btn.respond", Respond, p.ID))
 		}
-		return rows
+		return append(rows, []Button{btn(l, "btn.resume", Resume, p.ID), btn(l, "btn.stop", Stop, p.ID)})
 	}
 	return nil
 }
@@ -267,7 +267,7 @@ func proposerButtons(l loc, p *Proposal) [][]Button {
 		return [][]Button{{btn(l, "btn.withdraw", Withdraw, p.ID)}}
 	case RevisionRequested:
 		return [][]Button{{btn(l, "btn.edit", Resubmit, p.ID), btn(l, "btn.withdraw", Withdraw, p.ID)}}
-	case Piloting:
+	case Piloting, Suspended:
 		return [][]Button{{btn(l, "btn.report", Report, p.ID), btn(l, "btn.obstacle", RaiseObstacle, p.ID)}}
 	}
 	return nil

@@ -55,6 +55,9 @@ type Store interface {
 	// Contact returns the address a person last wrote from and the language
 	// they chose, each "" when unknown.
 	Contact(ctx context.Context, person string) (last, lang string, err error)
+	// Fail records a failed attempt at throttle name for person at now and
+	// returns the throttle after it (its Until per r), atomically.
+	Fail(ctx context.Context, person, name string, now time.Time, r ThrottleRule) (Throttle, error)
 }
 
 // LoadRequest names what handling one update needs to read.
@@ -62,6 +65,37 @@ type LoadRequest struct {
 	Dedupe    string   // update key to claim, e.g. telegram:123456; empty: none
 	Person    string   // person whose session to read
 	Proposals []string // records to read
+	// Count, when set, counts the update in the person's counter of that
+	// name (the inbound rate limit's window, throttle.go); Loaded.Count is
+	// the count with it.
+	Count *Counter
+	// Throttle, when set, names a throttle of the person to read (the wrong
+	// join codes, throttle.go) into Loaded.Throttle.
+	Throttle string
+}
+
+// Counter is a count kept per person: Name tells counters apart, and the
+// count is forgotten TTL after it was last counted.
+type Counter struct {
+	Name string
+	TTL  time.Duration
+}
+
+// Throttle is a person's record of failed attempts at one thing (a wrong
+// join code): how many lately, and until when the next must wait.
+type Throttle struct {
+	Failures int
+	Until    time.Time
+}
+
+// ThrottleRule says how a throttle grows: the first Free failures cost
+// nothing, the next waits First, each one after twice as long up to Max;
+// Forget after the last failure, the record is gone.
+type ThrottleRule struct {
+	Free   int
+	First  time.Duration
+	Max    time.Duration
+	Forget time.Duration
 }
 
 // ClaimHold is how long a claim on an inbound update lasts before the
@@ -78,6 +112,8 @@ type Loaded struct {
 	Claim     string      // the claim this Load took, for Release
 	Session   *Session    // never nil; a new session when none was stored
 	Proposals []*Proposal // as requested; nil where missing
+	Count     int64       // LoadRequest.Count's count, this update's included
+	Throttle  Throttle    // LoadRequest.Throttle's record; zero when none
 }
 
 // Commit is one atomic lifecycle step.

@@ -275,4 +275,8 @@ type Input struct {
 	// read (the keys are in locales/PLATFORM.*.yaml).
 	Notice string
 	Count  int
+	// Lang is the language the sender's app is set to, when the bot speaks
+	// it (a Languages code), else "": someone who never chose one with
+	// /lang is spoken to in it rather than in the org's.
+	Lang string
 }

@@ -24,7 +24,7 @@
 //	    leaders: [bi-thu]             # at least one; person ids or raw identities
 //	    members: ["telegram:200"]
 //	    channels: ["telegram:-1001"]  # group chats that hear notices and the digest
-//	    join_code: TU-2026            # for /join; unique
+//	    join_code: TU-H4RB-7ZQE       # for /join; unique; random (config check warns on guessable)
 //	policy: {review_sla: 120h, escalate_after: 240h, report_every: 14d, obstacle_sla: 72h}
 //	schedules: {digest: "0 17 * * 5"} # jobs left out keep DefaultSchedules
 //

@@ -67,7 +67,7 @@ func TestParseExample(t *testing.T) {
 			{
 				ID: "so-tnmt", Code: "TNMT", Name: "Sở Tài nguyên và Môi trường", Parent: "tinh-uy",
 				Leaders: []string{"nguyen-van-a"}, Members: []string{"telegram:200"},
-				Channels: []string{"telegram:-1002", "slack:C123"}, JoinCode: "TNMT-2026",
+				Channels: []string{"telegram:-1002", "slack:C123"}, JoinCode: "TNMT-KYGU-9N7J",
 			},
 		},
 		Policy:    Policy{ReviewSLA: 120 * time.Hour, EscalateAfter: 240 * time.Hour, ReportEvery: 336 * time.Hour, ObstacleSLA: 72 * time.Hour},

@@ -35,6 +35,8 @@
 //	sk:layout                       the key layout version the data was upgraded to (upgrade.go)
 //	sk:{sN}:person:<id>             session hash: lang, unit, last, dialog, pending (N: shard of the person)
 //	sk:{sN}:person:<id>:units       set of unit codes the person filed in
+//	sk:{sN}:person:<id>:n:<name>    a person's counter: inbound updates in one window of the rate limit (limits.go)
+//	sk:{sN}:person:<id>:throttle:<name> a person's failed attempts (wrong join codes): hash n, until (limits.go)
 //	sk:{sN}:seen:<dedupe>           claim on an inbound update: a token while in hand (20 s), "1" handled (48 hours) (N: shard of the person)
 //	sk:{sN}:ob:due                  outbox: message ids by due time (unix ms)
 //	sk:{sN}:ob:msg                  outbox: message id → JSON bot.Envelope
@@ -57,8 +59,9 @@
 // # Round trips
 //
 // Each method's comment says how many round trips it makes. The ones on
-// the hot path take one: Load (a pipeline), SaveSession and Commit (one
-// script each), Claim (one pipeline of ZRANGEBYSCORE per shard when
-// nothing is due; then one of a script per shard holding due messages;
-// first, only after a claim whose answer was lost, that claim again).
+// the hot path take one: Load (a pipeline, which also counts the update
+// against the inbound rate limit), SaveSession and Commit (one script
+// each), Claim (one pipeline of ZRANGEBYSCORE per shard when nothing is
+// due; then one of a script per shard holding due messages; first, only
+// after a claim whose answer was lost, that claim again).
 package storage

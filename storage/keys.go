@@ -92,6 +92,19 @@ func (k keyspace) personUnits(person string) string {
 	return k.session(person) + ":units"
 }
 
+// counter is one of a person's counters, a decimal string (the inbound
+// rate limit's count in one window): sk:{sN}:person:<id>:n:<name>.
+func (k keyspace) counter(person, name string) string {
+	return k.session(person) + ":n:" + name
+}
+
+// throttle is a person's record of failed attempts at one thing, a hash
+// with the fields n (failures) and until (unix ms the next must wait for):
+// sk:{sN}:person:<id>:throttle:<name>.
+func (k keyspace) throttle(person, name string) string {
+	return k.session(person) + ":throttle:" + name
+}
+
 // seen is person's claim on an inbound update, in the person's shard so
 // that the session write completing the handling completes the claim in
 // the same script: the claiming Load's token while in hand

@@ -35,6 +35,8 @@ func TestKeyFamilies(t *testing.T) {
 		"layout":         k.layout(),
 		"session":        k.session("<id>"),
 		"personUnits":    k.personUnits("<id>"),
+		"counter":        k.counter("<id>", "<name>"),
+		"throttle":       k.throttle("<id>", "<name>"),
 		"seen":           k.seen("<person>", "<dedupe>"),
 		"outboxDue":      k.outboxDue(0),
 		"outboxMsg":      k.outboxMsg(0),

@@ -93,8 +93,9 @@ func (s *Store) Close() error {
 }
 
 // Load claims req.Dedupe for req.Person (a token, held for bot.ClaimHold), reads
-// the session and the records. Round trips: 1 (a pipeline of SET NX GET
-// PXAT, HGETALL and one GET per record). When it fails after making the
+// the session and the records, and counts and reads what req.Count and
+// req.Throttle name (limits.go). Round trips: 1 (a pipeline of SET NX GET
+// PXAT, HGETALL, one GET per record, and INCR with PEXPIREAT, HMGET). When it fails after making the
 // claim, it drops the claim again (one more round trip), so that a
 // redelivery is handled.
 func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, error) {
@@ -116,11 +117,15 @@ func (s *Store) Load(ctx context.Context, req bot.LoadRequest) (*bot.Loaded, err
 	for i, id := range req.Proposals {
 		gets[i] = pipe.Get(ctx, s.keys.record(id))
 	}
+	count, throttle := s.pipeLimits(ctx, pipe, req)
 	if pipe.Len() > 0 {
 		_, _ = pipe.Exec(ctx) // errors are read per command below
 	}
 
 	out, err := s.loaded(req, claim, token, sess, gets)
+	if err == nil {
+		err = readLimits(out, count, throttle)
+	}
 	if err == nil && claim != nil && !out.Duplicate {
 		out.Claim = token
 	}

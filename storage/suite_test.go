@@ -68,6 +68,8 @@ func runSuite(t *testing.T, newStore newStoreFunc) {
 		{"due times are set, moved and removed", testDue},
 		{"all proposals by unit, year and number", testAllProposals},
 		{"reads of unknown proposals", testUnknown},
+		{"load counts an update in a person's counter, which expires", testLoadCount},
+		{"a throttle's wait grows with each failure, and load reads it", testFailThrottle},
 		{"enqueue, claim and ack", testOutboxClaimAck},
 		{"claim takes at most max, oldest first, across shards", testOutboxClaimMax},
 		{"a lease that runs out makes a message claimable again", testOutboxLease},

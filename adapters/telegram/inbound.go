@@ -44,8 +44,9 @@ func (a *Adapter) handle(ctx context.Context, u tgbotapi.Update) {
 }
 
 // clientLang is the language the user's Telegram app is set to, when the
-// bot speaks it ("" otherwise): with the store out of reach, their /lang
-// choice is too, and this is the next best guess.
+// bot speaks it ("" otherwise): the engine speaks it to someone who has
+// not chosen with /lang, and with the store out of reach, their /lang
+// choice is too, so this is the next best guess.
 func clientLang(u tgbotapi.Update) string {
 	var from *tgbotapi.User
 	switch {
@@ -67,7 +68,7 @@ func clientLang(u tgbotapi.Update) string {
 // input translates an update into engine input; ok is false for updates
 // the engine has nothing to do with.
 func (a *Adapter) input(u tgbotapi.Update) (in bot.Input, ok bool) {
-	in = bot.Input{Platform: "telegram", UpdateID: strconv.Itoa(u.UpdateID)}
+	in = bot.Input{Platform: "telegram", UpdateID: strconv.Itoa(u.UpdateID), Lang: clientLang(u)}
 	switch {
 	case u.Message != nil:
 		m := u.Message

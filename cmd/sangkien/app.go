@@ -185,5 +185,8 @@ func (e *env) configCheck() error {
 		return errFailed
 	}
 	fmt.Fprintf(e.stdout, "%s: ok — %q, %d units, %d people, time zone %s\n", path, o.Name, len(o.Units), len(o.People), o.Timezone)
+	for _, w := range o.Warnings() { // valid, but not what its author meant
+		fmt.Fprintf(e.stdout, "warning: %s\n", w)
+	}
 	return nil
 }

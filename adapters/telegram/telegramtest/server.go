@@ -37,6 +37,8 @@ type User struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name,omitempty"`
 	UserName  string `json:"username,omitempty"`
+	// LanguageCode is the IETF tag of the user's app language (en, vi, en-US).
+	LanguageCode string `json:"language_code,omitempty"`
 }
 
 // Chat is a Telegram chat.

@@ -1,0 +1,48 @@
+package bot
+
+import (
+	"slices"
+	"strconv"
+)
+
+// One person hears about one item at most once per job period: an
+// escalation notice sent to a parent leader in a period is that leader's
+// reminder for the item in that period, also when the job runs again in
+// the period (a manual `jobs run`, a replica finishing a run that died).
+
+// toldByEscalation lists the people an escalation of p for reason told
+// in this run's period: fresh (told by this run) and those told by an
+// earlier run for the same firing, read from p's events. Round trips:
+// none unless p is escalated and changed since the firing; then 1.
+func (j *jobRun) toldByEscalation(p *Proposal, reason string, fresh []string) ([]string, error) {
+	told := slices.Clone(fresh)
+	if p.Escalation == 0 || p.Updated.Before(j.firing) {
+		return told, nil
+	}
+	evs, err := j.e.store.Events(j.ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	level := 0
+	at := func(n int) []string {
+		return j.e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: n})
+	}
+	for _, ev := range evs {
+		switch ev.Action {
+		case Submit:
+			level, _ = strconv.Atoi(ev.Data["escalation"])
+		case Escalate:
+			n, _ := strconv.Atoi(ev.Data["level"])
+			if !ev.At.Before(j.firing) && ev.Data["reason"] == reason {
+				before := at(level)
+				for _, d := range at(n) {
+					if !slices.Contains(before, d) && !slices.Contains(told, d) {
+						told = append(told, d)
+					}
+				}
+			}
+			level = n
+		}
+	}
+	return told, nil
+}

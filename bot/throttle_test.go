@@ -1,0 +1,183 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/internal/bottest"
+	"github.com/sangkien/sangkien/org"
+)
+
+// A flood from one person is answered once, with how long to wait, and
+// not with hundreds of replies; once the window is over, they are answered
+// again, and nobody else is slowed meanwhile (issue 15 weak 2).
+func TestInboundFloodIsAnsweredOnce(t *testing.T) {
+	h := newHarness(t)
+	const flooder, other = "telegram:666", "telegram:777"
+	h.SetLang(flooder, "en")
+	h.SetLang(other, "en")
+	lim := bot.DefaultInbound
+	h.Clock.Advance(lim.Per - time.Duration(h.Clock.Now().UnixMilli()%lim.Per.Milliseconds())*time.Millisecond) // at a window's start
+
+	// 300 at once, as in the report, on several goroutines as replicas would.
+	mark := len(h.All())
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Go(func() {
+			in := bot.Input{Platform: "telegram", UpdateID: fmt.Sprint("flood-", i), Chat: flooder, Sender: flooder, Text: "/help"}
+			if err := h.Engine.Handle(context.Background(), in); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	h.Flush()
+	var helps, told int
+	for _, s := range h.All()[mark:] {
+		switch text := s.Text.String(); {
+		case s.To != flooder:
+		case strings.Contains(text, "too many messages"):
+			told++
+			contains(t, text, "Please wait 10 seconds")
+		default:
+			helps++
+		}
+	}
+	if helps != lim.N || told != 1 {
+		t.Errorf("300 messages got %d answers and %d warnings, want %d and 1", helps, told, lim.N)
+	}
+	if out := h.Say(other, "/help"); bottest.To(out, other) == "" {
+		t.Error("someone else was not answered during the flood")
+	}
+	h.Clock.Advance(lim.Per)
+	if out := bottest.To(h.Say(flooder, "/help"), flooder); out == "" || strings.Contains(out, "too many") {
+		t.Errorf("after the window: %q", out)
+	}
+}
+
+// One person is limited across their identities (and someone outside the
+// org file by their identity).
+func TestInboundLimitIsPerPerson(t *testing.T) {
+	o, err := org.Parse("p.yaml", []byte(`
+name: P
+language: en
+people:
+  - {id: an, name: "Nguyễn Văn An", identities: ["telegram:1", "slack:U1"]}
+  - {id: gd, name: "Lê Thị Giám", identities: ["telegram:2"]}
+units:
+  - {id: u, code: U, name: U, leaders: [gd], members: [an]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bottest.New(t, o)
+	lim := bot.DefaultInbound
+	h.Clock.Advance(lim.Per - time.Duration(h.Clock.Now().UnixMilli()%lim.Per.Milliseconds())*time.Millisecond)
+	var out []bottest.Sent
+	for i := range lim.N + 5 {
+		who := []string{"telegram:1", "slack:U1"}[i%2]
+		out = append(out, h.Say(who, "/mine")...)
+	}
+	if n := len(out); n != lim.N+1 {
+		t.Errorf("%d messages from two identities of one person got %d answers, want %d and the warning", lim.N+5, n, lim.N)
+	}
+}
+
+// Wrong join codes make each next try wait longer, the right code too
+// while it waits; the count is the person's, kept in the store, so a new
+// engine (another replica, a restart) keeps it (issue 15 weak 2).
+func TestWrongJoinCodesWaitLonger(t *testing.T) {
+	h := newHarness(t)
+	const guesser = "telegram:4242"
+	h.SetLang(guesser, "en")
+	try := func(code string) string {
+		t.Helper()
+		h.Clock.Advance(time.Second) // typing takes a while: no flood
+		return bottest.To(h.Say(guesser, "/join "+code), guesser)
+	}
+	for i := range 3 {
+		if out := try(fmt.Sprint("TNMT-000", i)); !strings.Contains(out, "No unit has the join code") || strings.Contains(out, "wait") {
+			t.Errorf("wrong code %d: %s", i+1, out)
+		}
+	}
+	contains(t, try("TNMT-0003"), "After 4 wrong codes you must wait 30 seconds")
+	contains(t, try(joinCode(t, h)), "You cannot try a join code yet")
+	if u := h.Org.Unit("so-tnmt"); strings.Contains(bottest.To(h.All(), leader), "joined") {
+		t.Fatalf("joined %s while waiting", u.Name)
+	}
+
+	h.Engine = h.NewEngine() // another replica: the count is in the store
+	h.Clock.Advance(30 * time.Second)
+	contains(t, try("TNMT-0004"), "After 5 wrong codes you must wait 1 minute")
+	h.Clock.Advance(time.Minute)
+	contains(t, try("TNMT-0005"), "After 6 wrong codes you must wait 2 minutes")
+	h.Clock.Advance(2 * time.Minute)
+	contains(t, try(joinCode(t, h)), "You joined Sở Tài nguyên và Môi trường")
+
+	t.Run("someone else is not slowed", func(t *testing.T) {
+		h.SetLang("telegram:5151", "en")
+		out := bottest.To(h.Say("telegram:5151", "/join "+joinCode(t, h)), "telegram:5151")
+		contains(t, out, "You joined")
+	})
+	t.Run("in Vietnamese", func(t *testing.T) {
+		const vi = "telegram:6161"
+		for i := range 4 {
+			h.Clock.Advance(time.Second)
+			h.Say(vi, fmt.Sprint("/join SAI-", i))
+		}
+		contains(t, bottest.To(h.Say(vi, "/join "+joinCode(t, h)), vi), "Chưa thể thử mã tham gia")
+	})
+}
+
+// The limits ride the round trip that claims the update: a form step on a
+// limited platform still reads once and writes once; a flooded update
+// costs one round trip and writes nothing; a wrong join code one more.
+func TestRoundTripsOfTheLimits(t *testing.T) {
+	h := newHarness(t)
+	c := &counter{}
+	h.Redis.AddHook(c)
+	const who = "telegram:31"
+	h.SetLang(who, "en")
+	n := 0
+	handle := func(text string) int64 {
+		t.Helper()
+		n++
+		before := c.n.Load()
+		in := bot.Input{Platform: "telegram", UpdateID: fmt.Sprint("rt-", n), Chat: who, Sender: who, Text: text}
+		if err := h.Engine.Handle(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		got := c.n.Load() - before
+		h.Flush()
+		return got
+	}
+	lim := bot.DefaultInbound
+	h.Clock.Advance(lim.Per - time.Duration(h.Clock.Now().UnixMilli()%lim.Per.Milliseconds())*time.Millisecond)
+	for _, tc := range []struct {
+		name, text string
+		max        int64
+	}{
+		{"a read-only command", "/help", 2},
+		{"a right join code", "/join " + joinCode(t, h), 2},
+		{"a wrong join code", "/join NOPE-NOPE", 3},
+	} {
+		if got := handle(tc.text); got > tc.max {
+			t.Errorf("%s: %d round trips, want at most %d", tc.name, got, tc.max)
+		} else {
+			t.Logf("%s: %d round trips", tc.name, got)
+		}
+	}
+	for range lim.N {
+		handle("/help")
+	}
+	if got := handle("/help"); got > 1 {
+		t.Errorf("a flooded update: %d round trips, want 1", got)
+	} else {
+		t.Logf("a flooded update: %d round trip", got)
+	}
+}
