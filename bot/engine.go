@@ -25,6 +25,8 @@ type Config struct {
 	Wake func()
 	// Metrics, when set, is told of every update handled.
 	Metrics Metrics
+	// Web, when set, issues the sign-in links of /web (adapters/web).
+	Web WebSignIn
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -37,6 +39,7 @@ type Engine struct {
 	wake  func()
 	cat   *Catalog
 	met   Metrics
+	web   WebSignIn
 }
 
 // New returns an engine.
@@ -48,7 +51,7 @@ func New(c Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics}
+	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics, web: c.Web}
 	if e.met == nil {
 		e.met = noMetrics{}
 	}
@@ -72,7 +75,7 @@ type Command struct{ Name, Description string }
 func (e *Engine) Commands(lang string) []Command {
 	l := e.cat.loc(lang, e.org.Location)
 	var out []Command
-	for _, name := range []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "cancel", "back", "help"} {
+	for _, name := range []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "web", "cancel", "back", "help"} {
 		out = append(out, Command{Name: name, Description: l.T("cmd." + name)})
 	}
 	return out
