@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sangkien/sangkien/adapters/web"
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/redisurl"
 	"github.com/sangkien/sangkien/org"
@@ -35,6 +36,9 @@ func (e *env) get(name, def string) string {
 	}
 	return def
 }
+
+// publicURL is the bot's public base URL, for the web register's links.
+func (e *env) publicURL() string { return e.get("SANGKIEN_PUBLIC_URL", "http://localhost:8080") }
 
 func (e *env) platformConfigured() bool {
 	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != ""
@@ -68,6 +72,9 @@ type app struct {
 	close  func()
 	// metrics is set by serve; nil elsewhere.
 	metrics *metrics
+	// links issues the web register's sign-in links for /web, at
+	// SANGKIEN_PUBLIC_URL.
+	links *web.Links
 }
 
 // open connects the store (the first log line says which) and loads the
@@ -111,13 +118,18 @@ func (e *env) open() (*app, error) {
 		closeAll()
 		return nil, err
 	}
-	return &app{org: o, store: st, close: closeAll}, nil
+	links, err := web.NewLinks(st, e.publicURL(), nil)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("SANGKIEN_PUBLIC_URL: %w", err)
+	}
+	return &app{org: o, store: st, close: closeAll, links: links}, nil
 }
 
 // newEngine builds the engine on a's org and store. wake (the deliverer's
 // Wake, called after messages were enqueued) and met may be nil.
 func (a *app) newEngine(log *slog.Logger, wake func(), met bot.Metrics) error {
-	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met})
+	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met, Web: a.links})
 	if err != nil {
 		return err
 	}
