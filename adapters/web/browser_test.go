@@ -141,7 +141,7 @@ func TestBrowserLeaderApprovesPilot(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`a[href$="/ap"]`)),
 		chromedp.WaitVisible(chromedp.ID("action")),
-		chromedp.SetValue(chromedp.ID("f-end"), end),
+		chromedp.SendKeys(chromedp.ID("f-end"), s.h.Clock.Now().AddDate(0, 3, 0).Format("02/01/2006")),
 		chromedp.SendKeys(chromedp.ID("f-conditions"), "Báo cáo hằng tháng với cấp ủy"),
 	); err != nil {
 		t.Fatal(err)

@@ -72,7 +72,7 @@ func weeklyChart(words bot.Words, items []bot.Item, now time.Time, tz *time.Loca
 		}
 	}
 	const (
-		left, right, upper, lower = 28, 8, 10, 34
+		left, right, upper, lower = 34, 8, 12, 36
 		slot                      = 48
 		height                    = 200
 	)
@@ -93,7 +93,7 @@ func weeklyChart(words bot.Words, items []bot.Item, now time.Time, tz *time.Loca
 				Title: names[s] + ": " + strconv.Itoa(n) + " — " + words.T("web.unit.week") + " " + words.Time(first.AddDate(0, 0, 7*w))})
 		}
 		if w%2 == 0 {
-			c.Labels = append(c.Labels, label{X: x0 + 18, Y: height - lower + 16, Text: first.AddDate(0, 0, 7*w).Format("02/01")})
+			c.Labels = append(c.Labels, label{X: x0 + 18, Y: height - lower + 22, Text: first.AddDate(0, 0, 7*w).Format("02/01")})
 		}
 	}
 	return c

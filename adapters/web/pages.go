@@ -259,7 +259,9 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 				te.To = words.T("web.proposal.escalated", "Unit", s.eng.UnitName(u))
 			}
 		}
-		te.Data = dataPairs(words, ev.Data)
+		if ev.Action != bot.Submit && ev.Action != bot.Resubmit { // its fields are the proposal's, shown above
+			te.Data = dataPairs(words, ev.Data)
+		}
 		pp.Timeline = append(pp.Timeline, te)
 	}
 	for _, b := range v.Buttons {
