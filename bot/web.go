@@ -120,9 +120,12 @@ type Item struct {
 	InCharge bool // the reader may decide on it (else, for a leader: oversight)
 	// Overdue: waiting for a decision longer than the review SLA.
 	Overdue bool
-	// Due is when the next thing is due on it (a decision, a report, the
-	// pilot's end), zero when nothing is.
+	// Due is when the next thing is due on it (a decision, a report),
+	// zero when nothing is.
 	Due time.Time
+	// Health is a pilot's health as its leaders read it (/pilots); nil
+	// unless the reader is in charge of a pilot.
+	Health Text
 }
 
 // webCall is a call that only reads: the reader's session (their
@@ -213,6 +216,9 @@ func (c *call) item(p *Proposal) Item {
 			it.Due = last.Add(p.Pilot.Cadence)
 		}
 	}
+	if it.InCharge && p.Pilot != nil && (p.Status == Piloting || p.Status == Suspended) {
+		it.Health = c.e.health(c.l, p, c.now)
+	}
 	return it
 }
 
@@ -225,8 +231,6 @@ type ProposalView struct {
 	Last    string
 	Events  []Event
 	Buttons []Button
-	// Health is a pilot's health as its leaders read it; nil otherwise.
-	Health Text
 }
 
 // WebProposal reads proposal id for in.Sender, with the check /show
@@ -255,9 +259,6 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 				v.Buttons = append(v.Buttons, b) // revising is the chat form's
 			}
 		}
-	}
-	if p.Pilot != nil && (p.Status == Piloting || p.Status == Suspended) {
-		v.Health = e.health(c.l, p, c.now)
 	}
 	return v, nil
 }

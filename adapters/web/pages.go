@@ -80,7 +80,7 @@ func (s *Server) rows(rd *bot.Reading, items []bot.Item, f filter) []row {
 		if !f.keep(it) {
 			continue
 		}
-		rw := row{Item: it, Unit: s.eng.UnitName(it.Proposal.Unit), Proposer: s.eng.ActorName(it.Proposer), Status: w.T("status." + string(it.Status)), Since: w.Time(it.Proposal.Since)}
+		rw := row{Item: it, Health: it.Health, Unit: s.eng.UnitName(it.Proposal.Unit), Proposer: s.eng.ActorName(it.Proposer), Status: w.T("status." + string(it.Status)), Since: w.Time(it.Proposal.Since)}
 		if !it.Due.IsZero() {
 			rw.Due = w.Time(it.Due)
 		}
@@ -187,11 +187,6 @@ func (s *Server) pilots(w http.ResponseWriter, r *http.Request, sess *session) {
 	words := rd.Words
 	f := filterOf(r)
 	pl := list{Title: words.T("web.pilots.title"), Empty: words.T("web.pilots.empty"), Rows: s.rows(rd, mine, f)}
-	for i := range pl.Rows {
-		if v, err := s.eng.WebProposal(r.Context(), s.input(sess, rd.Last), pl.Rows[i].ID); err == nil {
-			pl.Rows[i].Health = v.Health
-		}
-	}
 	s.listPage(w, r, sess, rd, "pilots", words.T("web.nav.pilots"), pl,
 		list{Title: words.T("web.pilots.oversight"), Empty: words.T("web.pilots.oversight_empty"), Rows: s.rows(rd, below, f)})
 }
@@ -280,7 +275,7 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 // in a fixed order; keys without a label are left out (never shown raw).
 func dataPairs(words bot.Words, data map[string]string) []pair {
 	var out []pair
-	for _, k := range []string{"end", "cadence", "conditions", "scope", "reason", "note", "text", "answer", "verdict", "outcome", "violation"} {
+	for _, k := range []string{"end", "cadence", "conditions", "scope", "reason", "note", "text", "answer", "verdict", "outcome", "violation", "lessons", "recommend", "what", "value"} {
 		v, ok := data[k]
 		if !ok || v == "" || v == "-" {
 			continue
@@ -300,9 +295,9 @@ func dataPairs(words bot.Words, data map[string]string) []pair {
 			if words.Has("outcome." + v) {
 				v = words.T("outcome." + v)
 			}
-		case "violation":
-			if words.Has("choice.violation." + v) {
-				v = words.T("choice.violation." + v)
+		case "violation", "recommend", "what":
+			if words.Has("choice." + k + "." + v) {
+				v = words.T("choice." + k + "." + v)
 			}
 		}
 		out = append(out, pair{words.T("web.data." + k), v})

@@ -385,5 +385,63 @@ func TestVerifyStub(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "đang được hoàn thiện") {
 		t.Fatalf("/verify: %d %s", code, body)
 	}
-	_ = context.Background
+}
+
+// file files a proposal titled title as who through the engine's form
+// entry point, and returns its id.
+func (s *site) file(who, title string) string {
+	s.t.Helper()
+	before := len(s.h.All())
+	f := bot.Fields{bot.FieldTitle: title, bot.FieldProblem: "Ba lần nộp giấy", bot.FieldKind: bot.KindUnregulated,
+		bot.FieldSolution: "Nhận bản quét qua cổng", bot.FieldBenefit: "Bớt hai lần đi lại", bot.FieldScope: "Một huyện", bot.FieldRisks: "Bản quét giả; đối chiếu bản gốc"}
+	errs, err := s.h.Engine.SubmitForm(context.Background(), bot.Input{Platform: "console", Sender: who, Chat: who}, f, [2]bool{true, true})
+	if err != nil || len(errs) > 0 {
+		s.t.Fatalf("file %q: %v %v", title, errs, err)
+	}
+	s.h.Flush()
+	for _, m := range s.h.All()[before:] {
+		for _, sp := range m.Text {
+			if sp.Style == bot.Code && strings.HasPrefix(sp.Text, "TNMT-") {
+				return sp.Text
+			}
+		}
+	}
+	s.t.Fatal("no id in the replies to the filing")
+	return ""
+}
+
+func TestListPages(t *testing.T) {
+	s := newSite(t)
+	land := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	bus := s.file(otherCadre, "Xe buýt điện nội thành")
+	s.h.SetLang(leader, "en")
+	s.h.Approve(leader, bus)
+	s.h.SetLang(leader, "vi")
+	c := s.signIn(leader)
+
+	_, body := c.do("GET", "/pending", nil)
+	if !strings.Contains(body, land) || strings.Contains(body, bus) {
+		t.Errorf("/pending lists the submitted one only:\n%s", body)
+	}
+	_, body = c.do("GET", "/pilots", nil)
+	if !strings.Contains(body, bus) || strings.Contains(body, land) || !strings.Contains(body, `class="health"`) {
+		t.Errorf("/pilots lists the pilot with its health:\n%s", body)
+	}
+	pc := s.signIn(otherCadre)
+	for q, want := range map[string]bool{"": true, "?q=" + url.QueryEscape("xe BUÝT"): true, "?q=đất": false, "?status=piloting": true, "?status=submitted": false, "?year=2026": true, "?year=2025": false, "?unit=so-tnmt": true, "?unit=so-gtvt": false} {
+		_, body := pc.do("GET", "/mine"+q, nil)
+		if got := strings.Contains(body, bus); got != want {
+			t.Errorf("/mine%s lists %s: %v, want %v", q, bus, got, want)
+		}
+		if strings.Contains(body, land) {
+			t.Errorf("/mine%s of %s lists %s, another's proposal", q, otherCadre, land)
+		}
+	}
+	_, body = c.do("GET", "/units/TNMT", nil)
+	if !strings.Contains(body, "<svg") || !strings.Contains(body, "Gửi mới: 2") || !strings.Contains(body, "Phê duyệt thí điểm: 1") {
+		t.Errorf("/units/TNMT chart:\n%s", body)
+	}
+	if strings.Contains(body, "<script") || strings.Contains(body, "style=") {
+		t.Error("a page holds a script or an inline style, which the CSP refuses")
+	}
 }
