@@ -445,3 +445,30 @@ func TestListPages(t *testing.T) {
 		t.Error("a page holds a script or an inline style, which the CSP refuses")
 	}
 }
+
+// A form with a wrong answer comes back with the reason by its field, in
+// the reader's language, and nothing is recorded; corrected, the same
+// form (its nonce) is recorded once, and posting it again changes nothing.
+func TestActionFormValidation(t *testing.T) {
+	s := newSite(t)
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	c := s.signIn(leader)
+	_, form := c.do("GET", "/p/"+id+"/ap", nil)
+	vals := url.Values{"csrf": {field(csrfRE, form)}, "nonce": {field(nonceRE, form)}, "end": {"31/02/2027"}}
+	code, body := c.do("POST", "/p/"+id+"/ap", vals)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `class="error"`) || !strings.Contains(body, "31/02/2027") {
+		t.Fatalf("a date that does not exist: %d\n%s", code, body)
+	}
+	if st := s.h.Proposal(id).Status; st != bot.Submitted {
+		t.Fatalf("a refused form recorded: %s", st)
+	}
+	vals.Set("end", "30/06/2026")
+	if code, _ := c.do("POST", "/p/"+id+"/ap", vals); code != http.StatusSeeOther {
+		t.Fatalf("corrected: %d", code)
+	}
+	v := s.h.Proposal(id).Version
+	c.do("POST", "/p/"+id+"/ap", vals)
+	if p := s.h.Proposal(id); p.Status != bot.Piloting || p.Version != v || p.Pilot.End != "2026-06-30" {
+		t.Fatalf("after the form was posted twice: %+v", p)
+	}
+}
