@@ -437,6 +437,10 @@ func TestListPages(t *testing.T) {
 			t.Errorf("/mine%s of %s lists %s, another's proposal", q, otherCadre, land)
 		}
 	}
+	s.h.SetLang(otherCadre, "en") // the pages follow the reader's /lang
+	if _, body := pc.do("GET", "/mine", nil); !strings.Contains(body, "My proposals") || !strings.Contains(body, `lang="en"`) {
+		t.Errorf("/mine after /lang en:\n%s", body)
+	}
 	_, body = c.do("GET", "/units/TNMT", nil)
 	if !strings.Contains(body, "<svg") || !strings.Contains(body, "Gửi mới: 2") || !strings.Contains(body, "Phê duyệt thí điểm: 1") {
 		t.Errorf("/units/TNMT chart:\n%s", body)
