@@ -125,12 +125,11 @@ func (e *Engine) CertificatePDF(ctx context.Context, person, id, lang string) ([
 	if err != nil {
 		return nil, err
 	}
+	// One answer for a proposal that does not exist and one the person
+	// may not see, so that the sequential ids tell an outsider nothing.
 	p := ps[0]
-	if p == nil {
+	if p == nil || !e.mayView(person, p) {
 		return nil, &Error{Code: ENotFound, Key: "err.not_found", Data: map[string]any{"ID": id}}
-	}
-	if !e.mayView(person, p) {
-		return nil, refuse("err.not_yours", "ID", id)
 	}
 	evs, err := e.store.Events(ctx, id)
 	if err != nil {

@@ -94,6 +94,8 @@ func (c *call) command(cmd, rest string) error {
 		return c.back()
 	case "mine":
 		return c.mine()
+	case "web":
+		return c.web()
 	case "pending":
 		return c.pending()
 	case "pilots":

@@ -38,6 +38,8 @@ type Config struct {
 	// Inbound limits the updates one person sends (throttle.go); zero
 	// means DefaultInbound, a negative N no limit.
 	Inbound Limit
+	// Web, when set, issues the sign-in links of /web (adapters/web).
+	Web WebSignIn
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -56,6 +58,7 @@ type Engine struct {
 	certifier      Certifier
 	publicURL      string
 	keyFingerprint string
+	web            WebSignIn
 }
 
 // New returns an engine.
@@ -69,7 +72,7 @@ func New(c Config) (*Engine, error) {
 	}
 	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
 		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"),
-		keyFingerprint: c.KeyFingerprint, inbound: c.Inbound}
+		keyFingerprint: c.KeyFingerprint, inbound: c.Inbound, web: c.Web}
 	if e.inbound == (Limit{}) {
 		e.inbound = DefaultInbound
 	}
@@ -96,7 +99,7 @@ type Command struct{ Name, Description string }
 func (e *Engine) Commands(lang string) []Command {
 	l := e.cat.loc(lang, e.org.Location)
 	var out []Command
-	for _, name := range []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "cancel", "back", "help"} {
+	for _, name := range []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "web", "cancel", "back", "help"} {
 		out = append(out, Command{Name: name, Description: l.T("cmd." + name)})
 	}
 	return out

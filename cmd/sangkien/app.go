@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sangkien/sangkien/adapters/web"
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/redisurl"
 	"github.com/sangkien/sangkien/org"
@@ -36,6 +37,9 @@ func (e *env) get(name, def string) string {
 	}
 	return def
 }
+
+// publicURL is the bot's public base URL, for the web register's links.
+func (e *env) publicURL() string { return e.get("SANGKIEN_PUBLIC_URL", "http://localhost:8080") }
 
 func (e *env) platformConfigured() bool {
 	return e.getenv("SANGKIEN_TELEGRAM_TOKEN") != "" || e.getenv("SANGKIEN_SLACK_BOT_TOKEN") != "" || e.getenv("SANGKIEN_ZALO_APP_ID") != ""
@@ -74,6 +78,10 @@ type app struct {
 	certifier   bot.Certifier
 	publicURL   string
 	fingerprint string
+	verifier    web.Verifier
+	// links issues the web register's sign-in links for /web, at
+	// SANGKIEN_PUBLIC_URL.
+	links *web.Links
 }
 
 // open connects the store (the first log line says which) and loads the
@@ -117,14 +125,19 @@ func (e *env) open() (*app, error) {
 		closeAll()
 		return nil, err
 	}
-	return &app{org: o, store: st, close: closeAll}, nil
+	links, err := web.NewLinks(st, e.publicURL(), nil)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("SANGKIEN_PUBLIC_URL: %w", err)
+	}
+	return &app{org: o, store: st, close: closeAll, links: links}, nil
 }
 
 // newEngine builds the engine on a's org and store. wake (the deliverer's
 // Wake, called after messages were enqueued) and met may be nil.
 func (a *app) newEngine(log *slog.Logger, wake func(), met bot.Metrics) error {
 	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met,
-		Certifier: a.certifier, PublicURL: a.publicURL, KeyFingerprint: a.fingerprint})
+		Certifier: a.certifier, PublicURL: a.publicURL, KeyFingerprint: a.fingerprint, Web: a.links})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sangkien/sangkien/adapters/web"
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/certificate"
 )
@@ -55,7 +57,42 @@ func (e *env) certifier(a *app) error {
 	a.publicURL = strings.TrimRight(e.getenv("SANGKIEN_PUBLIC_URL"), "/")
 	a.certifier = &certificate.Issuer{Key: k, PublicURL: a.publicURL}
 	a.fingerprint = certificate.Fingerprint(k.Public().(ed25519.PublicKey))
+	cat, err := bot.NewCatalog()
+	if err != nil {
+		return err
+	}
+	a.verifier = webVerifier{&certificate.Verifier{Key: k.Public().(ed25519.PublicKey), History: a.store, Catalog: cat, TZ: a.org.Location}}
 	return nil
+}
+
+// webVerifier is the certificate's check as the web register's /verify
+// page asks for it.
+type webVerifier struct{ v *certificate.Verifier }
+
+func (w webVerifier) Verify(ctx context.Context, statement, lang string) (web.Verdict, string, error) {
+	return w.check(ctx, []byte(statement), lang)
+}
+
+func (w webVerifier) VerifyPDF(ctx context.Context, pdf io.Reader, lang string) (web.Verdict, string, error) {
+	b, err := io.ReadAll(pdf)
+	if err != nil {
+		return web.Mismatch, "", err
+	}
+	return w.check(ctx, b, lang)
+}
+
+func (w webVerifier) check(ctx context.Context, in []byte, lang string) (web.Verdict, string, error) {
+	v, text, err := w.v.Verify(ctx, in, lang)
+	if err != nil {
+		return web.Mismatch, "", err
+	}
+	switch v.Result {
+	case certificate.Genuine:
+		return web.Match, text, nil
+	case certificate.Changed:
+		return web.Changed, text, nil
+	}
+	return web.Mismatch, text, nil
 }
 
 // filesDir is where the console writes the files it is sent.

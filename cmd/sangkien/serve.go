@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sangkien/sangkien/adapters/web"
 	"github.com/sangkien/sangkien/bot"
 )
 
@@ -154,6 +155,13 @@ func (e *env) serve() error {
 	// load balancers; readiness and metrics are on the operations address
 	// only (docs/operations.md).
 	mux.HandleFunc("GET /healthz", healthz)
+	// The web register answers every other path of the public listener
+	// (docs/rules/web.md), /verify with the certificate's check.
+	register, err := web.New(web.Config{Engine: a.engine, Store: a.store, PublicURL: e.publicURL(), Verifier: a.verifier, Log: e.log})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", register.Handler())
 	ops := http.NewServeMux()
 	ops.HandleFunc("GET /healthz", healthz)
 	ops.Handle("GET /readyz", readyz(a.store.Ping, platforms))

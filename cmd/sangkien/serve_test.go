@@ -273,3 +273,36 @@ func TestServeStopCountsMessagesLeftToARateLimit(t *testing.T) {
 		t.Errorf("outbox after the stop: %d waiting (%v), want 1", w, err)
 	}
 }
+
+// serve answers the web register on the public listener, and /web links
+// point at SANGKIEN_PUBLIC_URL.
+func TestServeWebRegister(t *testing.T) {
+	env, _ := redisEnv(t)
+	env["SANGKIEN_PUBLIC_URL"] = "https://sk.example.org"
+	base, fp, _, stop := startServe(t, env)
+	defer stop()
+	if err := fp.engine.Handle(context.Background(), bot.Input{Platform: "console", UpdateID: "w1", Chat: "console:an", Sender: "console:an", Text: "/web"}); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`https://sk\.example\.org(/login/[A-Za-z0-9_-]{43})`)
+	deadline := time.Now().Add(10 * time.Second)
+	var path string
+	for path == "" {
+		if m := re.FindStringSubmatch(strings.Join(fp.sentTo("console:an"), "\n")); m != nil {
+			path = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no link delivered: %v", fp.sentTo("console:an"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body := get(t, base+path); code != 200 || !strings.Contains(body, "Đăng nhập") {
+		t.Fatalf("the link on the public listener: %d %.200s", code, body)
+	}
+	if code, _ := get(t, base+"/verify"); code != 200 {
+		t.Fatalf("/verify: %d", code)
+	}
+	if code, _ := get(t, base+"/mine"); code != http.StatusUnauthorized {
+		t.Fatalf("/mine signed out: %d", code)
+	}
+}
