@@ -91,6 +91,44 @@ func New(c Config) (*Engine, error) {
 	return e, nil
 }
 
+// commandNames are the commands people type, in the order of a command
+// menu.
+var commandNames = []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "web", "cancel", "back", "help"}
+
+// CommandText makes a typed line engine input on platforms where people
+// type commands without the slash (Slack direct messages, Zalo): a line
+// whose first word is a command and whose rest fits it is that command
+// (an id after the commands that take one, anything after /propose, /join
+// and /lang, nothing after the others). Anything else may answer a
+// question ("Report monthly to the committee") and stays as typed.
+func CommandText(text string) string {
+	if strings.HasPrefix(text, "/") {
+		return text
+	}
+	word, rest := text, ""
+	if i := strings.IndexAny(text, " \t\n"); i >= 0 {
+		word, rest = text[:i], strings.TrimSpace(text[i:])
+	}
+	word = strings.ToLower(word)
+	if word != "start" && word != "chatid" && !slices.Contains(commandNames, word) {
+		return text
+	}
+	switch word {
+	case "propose", "join", "lang":
+	case "show", "history", "certificate", "report", "obstacle", "revise", "withdraw":
+		if f := strings.Fields(rest); len(f) > 0 {
+			if _, ok := ParseID(f[0]); !ok {
+				return text
+			}
+		}
+	default:
+		if rest != "" {
+			return text
+		}
+	}
+	return "/" + text
+}
+
 // Command is a command and its one-line description, for a platform's
 // command menu (Telegram's setMyCommands).
 type Command struct{ Name, Description string }
@@ -99,7 +137,7 @@ type Command struct{ Name, Description string }
 func (e *Engine) Commands(lang string) []Command {
 	l := e.cat.loc(lang, e.org.Location)
 	var out []Command
-	for _, name := range []string{"propose", "mine", "pending", "pilots", "show", "history", "certificate", "report", "obstacle", "revise", "withdraw", "join", "lang", "web", "cancel", "back", "help"} {
+	for _, name := range commandNames {
 		out = append(out, Command{Name: name, Description: l.T("cmd." + name)})
 	}
 	return out

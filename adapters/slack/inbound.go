@@ -134,11 +134,8 @@ func (a *Adapter) onEvent(ctx context.Context, ev *eventCallback) {
 }
 
 // commandText makes a typed line engine input. A slash command's text is
-// always a command. In a direct message a line is taken for a command when
-// its first word is one (engine.Commands) and the rest fits it: an id after
-// the commands that take one, anything after /propose, /join and /lang,
-// nothing after the others. Anything else may answer a question ("Report
-// monthly to the committee") and stays as typed.
+// always a command; in a direct message a line is one when bot.CommandText
+// says so.
 func (a *Adapter) commandText(text string, slash bool) string {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -150,28 +147,7 @@ func (a *Adapter) commandText(text string, slash bool) string {
 	if slash {
 		return "/" + text
 	}
-	word, rest := text, ""
-	if i := strings.IndexAny(text, " \t\n"); i >= 0 {
-		word, rest = text[:i], strings.TrimSpace(text[i:])
-	}
-	word = strings.ToLower(word)
-	if !a.known[word] {
-		return text
-	}
-	switch word {
-	case "propose", "join", "lang":
-	case "show", "history", "certificate", "report", "obstacle", "revise", "withdraw":
-		if f := strings.Fields(rest); len(f) > 0 {
-			if _, ok := bot.ParseID(f[0]); !ok {
-				return text
-			}
-		}
-	default:
-		if rest != "" {
-			return text
-		}
-	}
-	return "/" + text
+	return bot.CommandText(text)
 }
 
 // unescape undoes Slack's escaping of &, < and > in message text.

@@ -72,12 +72,11 @@ type Config struct {
 // Events API, slash commands and interactivity (Handler), Socket Mode
 // (Run), and the per-channel rate limit (Limit).
 type Adapter struct {
-	cfg   Config
-	api   *slack.Client
-	log   *slog.Logger
-	self  string // the bot's user id: its own messages are not input
-	team  string
-	known map[string]bool // command words a direct message may start with
+	cfg  Config
+	api  *slack.Client
+	log  *slog.Logger
+	self string // the bot's user id: its own messages are not input
+	team string
 
 	ready    atomic.Bool
 	dms      sync.Map // user id -> DM channel id
@@ -122,10 +121,6 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
 	a := &Adapter{cfg: cfg, api: slack.New(cfg.BotToken, opts...), log: cfg.Log, base: context.Background()}
-	a.known = map[string]bool{"start": true, "help": true, "chatid": true}
-	for _, c := range cfg.Engine.Commands("en") {
-		a.known[c.Name] = true
-	}
 	auth, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
 	defer cancel()
 	me, err := a.api.AuthTestContext(auth)

@@ -48,7 +48,7 @@ func (a *Adapter) onEvent(ctx context.Context, ev *event) {
 		case text == "":
 			return
 		default:
-			in.Text = a.commandText(text)
+			in.Text = bot.CommandText(text)
 		}
 	case name == "follow":
 		uid = string(ev.Follower.ID)
@@ -82,45 +82,4 @@ func (a *Adapter) onEvent(ctx context.Context, ev *event) {
 			a.log.Warn("zalo: send unavailable", "err", err)
 		}
 	}
-}
-
-// commands are the command words a message may start with, without the
-// slash, as in a Slack direct message.
-var commands = map[string]bool{
-	"start": true, "help": true, "chatid": true, "propose": true, "mine": true, "pending": true, "pilots": true,
-	"show": true, "history": true, "certificate": true, "report": true, "obstacle": true, "revise": true,
-	"withdraw": true, "join": true, "lang": true, "cancel": true, "back": true,
-}
-
-// commandText makes a typed line engine input: a line whose first word is
-// a command and whose rest fits it is that command, with or without the
-// slash (an id after the commands that take one, anything after /propose,
-// /join and /lang, nothing after the others). Anything else may answer a
-// question and stays as typed.
-func (a *Adapter) commandText(text string) string {
-	if strings.HasPrefix(text, "/") {
-		return text
-	}
-	word, rest := text, ""
-	if i := strings.IndexAny(text, " \t\n"); i >= 0 {
-		word, rest = text[:i], strings.TrimSpace(text[i:])
-	}
-	word = strings.ToLower(word)
-	if !commands[word] {
-		return text
-	}
-	switch word {
-	case "propose", "join", "lang":
-	case "show", "history", "certificate", "report", "obstacle", "revise", "withdraw":
-		if f := strings.Fields(rest); len(f) > 0 {
-			if _, ok := bot.ParseID(f[0]); !ok {
-				return text
-			}
-		}
-	default:
-		if rest != "" {
-			return text
-		}
-	}
-	return "/" + text
 }

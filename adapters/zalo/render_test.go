@@ -113,8 +113,8 @@ func TestRender(t *testing.T) {
 }
 
 func TestCommandText(t *testing.T) {
-	a := &Adapter{}
 	for in, want := range map[string]string{
+		"web":                       "/web",
 		"propose":                   "/propose",
 		"/pending":                  "/pending",
 		"Pending":                   "/Pending",
@@ -124,7 +124,7 @@ func TestCommandText(t *testing.T) {
 		"help me":                   "help me",
 		"14":                        "14",
 	} {
-		if got := a.commandText(in); got != want {
+		if got := bot.CommandText(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}
