@@ -49,6 +49,8 @@
 //	sk:{offset:<name>}              a platform's polling offset
 //	sk:{rate:<scope>}:<key>         sliding-window rate limit log of one window of a scope (a bot, a Slack team)
 //	sk:{tokens:<name>}              a rotating token pair: access, refresh, expires, refused (Zalo's OA tokens)
+//	sk:web:login:<sha256 of token>  a one-time web sign-in link (10 minutes; taken once by GETDEL)
+//	sk:web:session:<sha256 of id>   a signed-in browser of the web register (12 hours)
 //	sk:signing-key                  the bot's Ed25519 seed (base64) when no SANGKIEN_SIGNING_KEY file names one (no hash tag; never in an atomic write)
 //
 // keys.go has one function per family and builds every key; keys_test.go

@@ -194,3 +194,13 @@ func (k keyspace) tokens(name string) string {
 func (k keyspace) signingKey() string {
 	return k.prefix + ":signing-key"
 }
+
+// webLogin is a one-time sign-in link: sk:web:login:<sha256 of token>.
+func (k keyspace) webLogin(token string) string {
+	return k.prefix + ":web:login:" + secretHash(token)
+}
+
+// webSession is a signed-in browser: sk:web:session:<sha256 of id>.
+func (k keyspace) webSession(id string) string {
+	return k.prefix + ":web:session:" + secretHash(id)
+}

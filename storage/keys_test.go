@@ -50,6 +50,8 @@ func TestKeyFamilies(t *testing.T) {
 		"rate":           k.rate("<scope>", "<key>"),
 		"tokens":         k.tokens("<name>"),
 		"signingKey":     k.signingKey(),
+		"webLogin":       strings.Replace(k.webLogin("t"), secretHash("t"), "<sha256 of token>", 1),
+		"webSession":     strings.Replace(k.webSession("s"), secretHash("s"), "<sha256 of id>", 1),
 	}
 	shard := regexp.MustCompile(`\{s[0-9]+\}`)
 	for name, key := range families {

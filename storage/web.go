@@ -17,16 +17,6 @@ import (
 // itself, so that a copy of the database signs no one in. Each call
 // touches one key, read and written by that key: no scans.
 
-// webLogin is a one-time sign-in link: sk:web:login:<sha256 of token>.
-func (k keyspace) webLogin(token string) string {
-	return k.prefix + ":web:login:" + secretHash(token)
-}
-
-// webSession is a signed-in browser: sk:web:session:<sha256 of id>.
-func (k keyspace) webSession(id string) string {
-	return k.prefix + ":web:session:" + secretHash(id)
-}
-
 func secretHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
