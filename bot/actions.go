@@ -171,7 +171,7 @@ func (c *call) ask(d *Dialog) {
 		if q.key != d.Step {
 			continue
 		}
-		t := &tx{}
+		t := &richText{}
 		t.c(d.Target).p(" — ").b(c.l.T("action." + string(a))).nl()
 		key := "ask." + string(a) + "." + q.key
 		if a == Adjust && q.key == "value" {
@@ -364,7 +364,7 @@ func (c *call) commit(from Status, np *Proposal, ev Event, notices []Message) er
 func (c *call) done(a Action, p *Proposal, ref string) {
 	c.reply(c.recorded(c.l, a, p))
 	if ref != "" {
-		t := &tx{}
+		t := &richText{}
 		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl().p(c.l.T("msg.decided", "Action", c.l.T("action."+string(a)), "Who", c.displayName(), "When", c.l.Time(c.now)))
 		c.out = append(c.out, Message{ID: NewMessageID(), To: []string{c.in.Chat}, Edit: ref, Text: t.t})
 	}

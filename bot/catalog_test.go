@@ -140,7 +140,7 @@ var countFields = []string{"N", "Of", "Len", "Max", "Line", "Obstacles", "Flagge
 // sampleData fills every field of a message for count n, in l's language,
 // with what the engine would pass: names, unit names, localized actions,
 // statuses, dates and durations.
-func sampleData(l loc, fields []string, n int) []any {
+func sampleData(l localizer, fields []string, n int) []any {
 	days := time.Duration(n) * 24 * time.Hour
 	at := time.Date(2026, 12, 2, 8, 15, 0, 0, time.UTC)
 	var kv []any

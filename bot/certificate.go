@@ -146,7 +146,7 @@ func (e *Engine) mayView(person string, p *Proposal) bool {
 	return p.Proposer == person || e.inCharge(person, p) || e.oversees(person, p.Unit)
 }
 
-func (e *Engine) certificateDoc(l loc, p *Proposal, evs []Event, now time.Time) *CertificateDoc {
+func (e *Engine) certificateDoc(l localizer, p *Proposal, evs []Event, now time.Time) *CertificateDoc {
 	name := func(who, recorded string) string {
 		if who == SystemActor {
 			return l.T("certpdf.system")
@@ -239,7 +239,7 @@ func (c *Catalog) Text(lang, id string, kv ...any) string {
 // as an official document writes it ("ngày 05 tháng 3 năm 2027": the day
 // and the months January and February with a leading zero, so that no one
 // can add a digit), in English as an ISO date.
-func datedLine(l loc, place string, t time.Time) string {
+func datedLine(l localizer, place string, t time.Time) string {
 	m := strconv.Itoa(int(t.Month()))
 	if t.Month() < 3 {
 		m = "0" + m

@@ -157,7 +157,7 @@ func clip(s string, n int) string {
 }
 
 func (c *call) help() {
-	t := &tx{}
+	t := &richText{}
 	t.b(c.l.T("help.title")).nl().p(c.l.T("help.intro")).nl()
 	leads := c.e.org.LeaderOf(c.person)
 	home := c.homeUnit()
@@ -240,7 +240,7 @@ func (c *call) join(code string) error {
 	c.say("join.joined_told", "Unit", u.Name)
 	name := c.personName()
 	for _, leader := range told {
-		c.out = append(c.out, c.notice([]string{"person:" + leader}, func(l loc) Body {
+		c.out = append(c.out, c.notice([]string{"person:" + leader}, func(l localizer) Body {
 			who := name
 			if who == "" {
 				who = l.T("join.unnamed")
@@ -293,7 +293,7 @@ func (c *call) mine() error {
 	if err != nil {
 		return err
 	}
-	t := &tx{}
+	t := &richText{}
 	t.b(c.l.T("mine.title")).nl()
 	for _, p := range ps {
 		if p == nil {
@@ -442,7 +442,7 @@ func (c *call) pending() error {
 	slices.SortStableFunc(ps, func(a, b *Proposal) int { return a.Since.Compare(b.Since) })
 	c.reply(plain(c.l.Tn("pending.title", len(ps))))
 	for _, p := range ps {
-		t := &tx{}
+		t := &richText{}
 		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 		t.p(c.l.T("pending.item", "Name", c.nameOf(p.Identity), "Unit", c.unitName(p.Unit), "Age", c.l.Days(c.now.Sub(p.Since))))
 		if c.now.Sub(p.Since) > c.e.org.Policy.ReviewSLA {

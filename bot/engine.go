@@ -156,7 +156,7 @@ type call struct {
 	in     Input
 	person string
 	s      *Session
-	l      loc
+	l      localizer
 	now    time.Time
 	loaded map[string]*Proposal
 	out    []Message // replies not yet written
@@ -522,7 +522,7 @@ func (c *call) errText(err error) string {
 
 // notice builds a message to others in every language (Engine.render):
 // the deliverer picks by each recipient's choice.
-func (c *call) notice(to []string, render func(l loc) Body) Message {
+func (c *call) notice(to []string, render func(l localizer) Body) Message {
 	return c.e.render(to, "", render)
 }
 

@@ -121,7 +121,7 @@ func (c *call) askField(d *Dialog) {
 	case stepAttest1, stepAttest2:
 		c.reply(plain(l.T("form.ask."+d.Step)), []Button{{Label: l.T("btn.confirm"), Data: EncodeButton("f", "yes")}}, cancel)
 	case stepConfirm:
-		t := &tx{}
+		t := &richText{}
 		t.b(l.T("form.summary")).nl()
 		c.fieldsText(t, l, d.Fields)
 		t.nl().nl().p("✓ ", l.T("form.attested"))
@@ -131,7 +131,7 @@ func (c *call) askField(d *Dialog) {
 			{Label: l.T("btn.cancel"), Data: EncodeButton("f", "cancel")},
 		})
 	case stepPick:
-		t := &tx{}
+		t := &richText{}
 		if d.Target != "" {
 			t.c(d.Target).p(" ")
 		}
@@ -150,7 +150,7 @@ func (c *call) askField(d *Dialog) {
 		}
 		c.reply(t.t, append(rows, cancel)...)
 	default:
-		t := &tx{}
+		t := &richText{}
 		n := slices.Index(FormFields, d.Step) + 1
 		t.b(l.T("form.step", "N", n, "Of", len(FormFields), "Field", l.T("field."+d.Step))).nl().p(l.T("form.ask." + d.Step))
 		if v := d.Fields[d.Step]; v != "" {
@@ -178,7 +178,7 @@ func (c *call) askField(d *Dialog) {
 }
 
 // fieldsText lists proposal fields with their labels.
-func (c *call) fieldsText(t *tx, l loc, f Fields) {
+func (c *call) fieldsText(t *richText, l localizer, f Fields) {
 	for _, name := range FormFields {
 		v := f[name]
 		if name == FieldKind && v != "" {

@@ -78,20 +78,20 @@ func (c *Catalog) Has(lang, id string) bool {
 	return err == nil
 }
 
-// loc renders catalog messages in one language.
-type loc struct {
+// localizer renders catalog messages in one language.
+type localizer struct {
 	lang string
 	l    *i18n.Localizer
 	tz   *time.Location
 	c    *Catalog
 }
 
-func (c *Catalog) loc(lang string, tz *time.Location) loc {
+func (c *Catalog) loc(lang string, tz *time.Location) localizer {
 	l, ok := c.locs[lang]
 	if !ok {
 		lang, l = Languages[0], c.locs[Languages[0]]
 	}
-	return loc{lang: lang, l: l, tz: tz, c: c}
+	return localizer{lang: lang, l: l, tz: tz, c: c}
 }
 
 // memoKey is the memo key of a message, or "" when its data is not of
@@ -140,11 +140,11 @@ func (c *Catalog) memoized(key string, f func() (string, bool)) string {
 }
 
 // T renders message id with template data given as key, value pairs.
-func (l loc) T(id string, kv ...any) string {
+func (l localizer) T(id string, kv ...any) string {
 	return l.c.memoized(memoKey(l.lang, id, -1, kv), func() (string, bool) { return l.t(id, kv) })
 }
 
-func (l loc) t(id string, kv []any) (string, bool) {
+func (l localizer) t(id string, kv []any) (string, bool) {
 	var data map[string]any
 	if len(kv) > 0 {
 		data = make(map[string]any, len(kv)/2)
@@ -162,11 +162,11 @@ func (l loc) t(id string, kv []any) (string, bool) {
 // Tn renders message id for a count n, choosing the language's plural
 // form ("1 day", "2 days") when the message has forms; n is also the
 // template's .N.
-func (l loc) Tn(id string, n int, kv ...any) string {
+func (l localizer) Tn(id string, n int, kv ...any) string {
 	return l.c.memoized(memoKey(l.lang, id, n, kv), func() (string, bool) { return l.tn(id, n, kv) })
 }
 
-func (l loc) tn(id string, n int, kv []any) (string, bool) {
+func (l localizer) tn(id string, n int, kv []any) (string, bool) {
 	data := map[string]any{"N": n}
 	for i := 0; i+1 < len(kv); i += 2 {
 		data[kv[i].(string)] = kv[i+1]
@@ -184,7 +184,7 @@ func (l loc) tn(id string, n int, kv []any) (string, bool) {
 
 // Time formats an instant in the org's time zone: in Vietnamese as an
 // official text writes it, "08 giờ 15 ngày 02/12/2026".
-func (l loc) Time(t time.Time) string {
+func (l localizer) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
@@ -196,7 +196,7 @@ func (l loc) Time(t time.Time) string {
 
 // Clock formats the time of day of an instant (already in the zone
 // wanted): "08 giờ 15", "08:15".
-func (l loc) Clock(t time.Time) string {
+func (l localizer) Clock(t time.Time) string {
 	if l.lang == "vi" {
 		return t.Format("15 giờ 04")
 	}
@@ -204,7 +204,7 @@ func (l loc) Clock(t time.Time) string {
 }
 
 // Date formats a YYYY-MM-DD date.
-func (l loc) Date(d string) string {
+func (l localizer) Date(d string) string {
 	if l.lang != "vi" {
 		return d
 	}
@@ -217,7 +217,7 @@ func (l loc) Date(d string) string {
 
 // Days formats a duration in days and hours ("1 ngày 12 giờ", "2 days"),
 // in hours below a day ("0 giờ"); minutes are left out.
-func (l loc) Days(d time.Duration) string {
+func (l localizer) Days(d time.Duration) string {
 	d = max(d, 0)
 	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
 	switch {
@@ -229,10 +229,10 @@ func (l loc) Days(d time.Duration) string {
 	return l.Tn("unit.days", days) + " " + l.Tn("unit.hours", hours)
 }
 
-// tx builds a Text.
-type tx struct{ t Text }
+// richText builds a Text.
+type richText struct{ t Text }
 
-func (b *tx) add(st Style, s string) *tx {
+func (b *richText) add(st Style, s string) *richText {
 	if s == "" {
 		return b
 	}
@@ -243,14 +243,14 @@ func (b *tx) add(st Style, s string) *tx {
 	b.t = append(b.t, Span{Style: st, Text: s})
 	return b
 }
-func (b *tx) p(s ...string) *tx { return b.add(Plain, strings.Join(s, "")) }
-func (b *tx) b(s string) *tx    { return b.add(Bold, s) }
-func (b *tx) i(s string) *tx    { return b.add(Italic, s) }
-func (b *tx) c(s string) *tx    { return b.add(Code, s) }
-func (b *tx) nl() *tx           { return b.add(Plain, "\n") }
+func (b *richText) p(s ...string) *richText { return b.add(Plain, strings.Join(s, "")) }
+func (b *richText) b(s string) *richText    { return b.add(Bold, s) }
+func (b *richText) i(s string) *richText    { return b.add(Italic, s) }
+func (b *richText) c(s string) *richText    { return b.add(Code, s) }
+func (b *richText) nl() *richText           { return b.add(Plain, "\n") }
 
 // kv adds a bold label and a value on a line of its own.
-func (b *tx) kv(label, value string) *tx {
+func (b *richText) kv(label, value string) *richText {
 	if value == "" {
 		return b
 	}

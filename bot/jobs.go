@@ -200,20 +200,20 @@ type item struct {
 	at   time.Time // for the order: oldest first
 	top  bool      // listed before the others (a pilot off track)
 	p    *Proposal
-	body func(l loc, t *tx)
-	btns func(l loc) []Button
+	body func(l localizer, t *richText)
+	btns func(l localizer) []Button
 }
 
 // grouped sends person one message listing items, oldest first, split
 // into parts of maxItems. head renders the first line from the count.
-func (j *jobRun) grouped(person string, items []item, head func(l loc, n int) string, foot string) error {
+func (j *jobRun) grouped(person string, items []item, head func(l localizer, n int) string, foot string) error {
 	return j.send(j.build(person, items, head, foot))
 }
 
 // groupedAll is grouped for every person of order: the lists are rendered
 // on loaders goroutines (rendering is most of a large job's work) while
 // they are sent, one enqueue per person in order as grouped does.
-func (j *jobRun) groupedAll(order []string, byPerson map[string][]item, head func(person string) func(l loc, n int) string, foot string) error {
+func (j *jobRun) groupedAll(order []string, byPerson map[string][]item, head func(person string) func(l localizer, n int) string, foot string) error {
 	out := make([][]Message, len(order))
 	ready := make([]chan struct{}, len(order))
 	for i := range ready {
@@ -248,7 +248,7 @@ func (j *jobRun) groupedAll(order []string, byPerson map[string][]item, head fun
 }
 
 // build renders the messages of grouped.
-func (j *jobRun) build(person string, items []item, head func(l loc, n int) string, foot string) []Message {
+func (j *jobRun) build(person string, items []item, head func(l localizer, n int) string, foot string) []Message {
 	if len(items) == 0 {
 		return nil
 	}
@@ -266,8 +266,8 @@ func (j *jobRun) build(person string, items []item, head func(l loc, n int) stri
 	for part := range parts {
 		chunk := items[part*maxItems : min(len(items), (part+1)*maxItems)]
 		key := j.key(person, "list-"+strconv.Itoa(part+1))
-		msgs = append(msgs, j.e.render([]string{"person:" + person}, key, func(l loc) Body {
-			t := &tx{}
+		msgs = append(msgs, j.e.render([]string{"person:" + person}, key, func(l localizer) Body {
+			t := &richText{}
 			t.b(head(l, len(items)))
 			if parts > 1 {
 				t.p(" ").i(l.T("job.part", "N", part+1, "Of", parts))
@@ -300,7 +300,7 @@ func (j *jobRun) build(person string, items []item, head func(l loc, n int) stri
 }
 
 // ago renders how long ago at was, in whole days (hours below a day).
-func (j *jobRun) ago(l loc, at time.Time) string {
+func (j *jobRun) ago(l localizer, at time.Time) string {
 	d := j.now.Sub(at)
 	if d >= 24*time.Hour {
 		d = d.Truncate(24 * time.Hour)
@@ -312,7 +312,7 @@ func (j *jobRun) ago(l loc, at time.Time) string {
 
 // deadline renders where an item stands against a limit that started at
 // since: overdue, due today, due tomorrow, or nothing yet.
-func (j *jobRun) deadline(l loc, t *tx, since time.Time, limit time.Duration) {
+func (j *jobRun) deadline(l localizer, t *richText, since time.Time, limit time.Duration) {
 	if limit <= 0 {
 		return
 	}
@@ -374,7 +374,7 @@ func (j *jobRun) escalate(p *Proposal, since time.Time, reason string) (*Proposa
 				}
 			}
 			key := "escalation/" + d + "/" + p.ID + "/" + strconv.Itoa(level)
-			msgs = append(msgs, j.e.render([]string{"person:" + d}, key, func(l loc) Body {
+			msgs = append(msgs, j.e.render([]string{"person:" + d}, key, func(l localizer) Body {
 				return j.escalationNotice(l, np, since, reason, unit)
 			}))
 		}
@@ -399,8 +399,8 @@ func (j *jobRun) escalate(p *Proposal, since time.Time, reason string) (*Proposa
 	}
 }
 
-func (j *jobRun) escalationNotice(l loc, p *Proposal, since time.Time, reason string, to *org.Unit) Body {
-	t := &tx{}
+func (j *jobRun) escalationNotice(l localizer, p *Proposal, since time.Time, reason string, to *org.Unit) Body {
+	t := &richText{}
 	key := "job.escalated.review"
 	if reason == "obstacle" {
 		key = "job.escalated.obstacle"
@@ -421,8 +421,8 @@ func (j *jobRun) escalationNotice(l loc, p *Proposal, since time.Time, reason st
 }
 
 // summary is a proposal's id, title, unit, proposer and status.
-func (e *Engine) summary(l loc, p *Proposal) Text {
-	t := &tx{}
+func (e *Engine) summary(l localizer, p *Proposal) Text {
+	t := &richText{}
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 	t.p(e.unitName(p.Unit), " · ", e.org.DisplayName(p.Proposer), " · ").i(l.T("status." + string(p.Status)))
 	return t.t
@@ -467,14 +467,14 @@ func (j *jobRun) reviewReminders() error {
 			return err
 		}
 		it := item{at: p.Since, p: p,
-			body: func(l loc, t *tx) {
+			body: func(l localizer, t *richText) {
 				t.p(l.T("job.review.item", "Age", j.ago(l, p.Since), "Name", j.e.org.DisplayName(p.Proposer), "Unit", j.e.unitName(p.Unit)))
 				j.deadline(l, t, p.Since, j.e.org.Policy.ReviewSLA)
 				if p.Escalation > 0 {
 					t.nl().i(l.Tn("job.escalated_note", p.Escalation))
 				}
 			},
-			btns: func(l loc) []Button {
+			btns: func(l localizer) []Button {
 				return []Button{btn(l, "btn.approve", ApprovePilot, p.ID), btn(l, "btn.revision", RequestRevision, p.ID), btn(l, "btn.reject", Reject, p.ID)}
 			}}
 		for _, d := range j.e.deciders(p) {
@@ -488,7 +488,7 @@ func (j *jobRun) reviewReminders() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.review.title", n) }, "job.review.foot")
+		err := j.grouped(d, byPerson[d], func(l localizer, n int) string { return l.Tn("job.review.title", n) }, "job.review.foot")
 		if err != nil {
 			return err
 		}
@@ -512,13 +512,13 @@ func (j *jobRun) supervision() error {
 			}
 			j.rep.Items++
 			it := item{at: p.Pilot.Approved, p: p,
-				body: func(l loc, t *tx) {
+				body: func(l localizer, t *richText) {
 					// The list has the id and title above: health's
 					// first line gives way to the status.
 					t.p(l.T("status."+string(p.Status)), " · ")
 					t.t = append(t.t, afterFirstLine(j.e.health(l, p, j.now))...)
 				},
-				btns: func(l loc) []Button {
+				btns: func(l localizer) []Button {
 					if p.Status == Suspended { // still supervised
 						return []Button{btn(l, "btn.check", Check, p.ID), btn(l, "btn.resume", Resume, p.ID)}
 					}
@@ -533,14 +533,14 @@ func (j *jobRun) supervision() error {
 			}
 		}
 	}
-	return j.groupedAll(order, byPerson, func(d string) func(l loc, n int) string {
+	return j.groupedAll(order, byPerson, func(d string) func(l localizer, n int) string {
 		flagged := 0
 		for _, it := range byPerson[d] {
 			if it.top {
 				flagged++
 			}
 		}
-		return func(l loc, n int) string {
+		return func(l localizer, n int) string {
 			return l.Tn("job.supervision.title", n, "Flagged", flagged)
 		}
 	}, "job.supervision.foot")
@@ -625,14 +625,14 @@ func (j *jobRun) reportPrompts() error {
 		}
 		j.rep.Items++
 		it := item{at: p.ReportPeriodStart(), p: p,
-			body: func(l loc, t *tx) {
+			body: func(l localizer, t *richText) {
 				if p.LastReport.IsZero() {
 					t.p(l.T("job.report.item_first", "Age", j.ago(l, p.Pilot.Approved), "Cadence", l.Days(p.Pilot.Cadence)))
 					return
 				}
 				t.p(l.T("job.report.item", "Age", j.ago(l, p.LastReport), "Cadence", l.Days(p.Pilot.Cadence)))
 			},
-			btns: func(l loc) []Button {
+			btns: func(l localizer) []Button {
 				return []Button{btn(l, "btn.report", Report, p.ID), btn(l, "btn.obstacle", RaiseObstacle, p.ID)}
 			}}
 		if _, ok := byPerson[p.Proposer]; !ok {
@@ -641,7 +641,7 @@ func (j *jobRun) reportPrompts() error {
 		byPerson[p.Proposer] = append(byPerson[p.Proposer], it)
 	}
 	for _, person := range order {
-		err := j.grouped(person, byPerson[person], func(l loc, n int) string { return l.Tn("job.report.title", n) }, "job.report.foot")
+		err := j.grouped(person, byPerson[person], func(l localizer, n int) string { return l.Tn("job.report.title", n) }, "job.report.foot")
 		if err != nil {
 			return err
 		}
@@ -684,11 +684,11 @@ func (j *jobRun) obstacleFollowup() error {
 		}
 		for _, o := range late {
 			it := item{at: o.Opened, p: p,
-				body: func(l loc, t *tx) {
+				body: func(l localizer, t *richText) {
 					t.p(l.T("job.obstacle.item", "N", o.N, "Age", j.ago(l, o.Opened), "Name", j.e.org.DisplayName(j.e.org.PersonOf(o.By)), "Text", clip(o.Text, 300)))
 					j.deadline(l, t, o.Opened, sla)
 				},
-				btns: func(l loc) []Button {
+				btns: func(l localizer) []Button {
 					return []Button{{Label: l.T("btn.respond"), Data: EncodeButton(buttonVerbs[Respond], p.ID, strconv.Itoa(o.N))}}
 				}}
 			for _, d := range j.e.deciders(p) {
@@ -703,7 +703,7 @@ func (j *jobRun) obstacleFollowup() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.obstacle.title", n) }, "job.obstacle.foot")
+		err := j.grouped(d, byPerson[d], func(l localizer, n int) string { return l.Tn("job.obstacle.title", n) }, "job.obstacle.foot")
 		if err != nil {
 			return err
 		}
@@ -730,10 +730,10 @@ func (j *jobRun) pilotEnd() error {
 		}
 		j.rep.Items++
 		it := item{at: end, p: p,
-			body: func(l loc, t *tx) {
+			body: func(l localizer, t *richText) {
 				t.p(l.T("job.end.item", "End", l.Date(p.Pilot.End), "Age", j.ago(l, end.AddDate(0, 0, 1))))
 			},
-			btns: func(l loc) []Button {
+			btns: func(l localizer) []Button {
 				return []Button{btn(l, "btn.complete", Complete, p.ID), btn(l, "btn.stop", Stop, p.ID), btn(l, "btn.adjust", Adjust, p.ID)}
 			}}
 		for _, d := range j.e.deciders(p) {
@@ -744,7 +744,7 @@ func (j *jobRun) pilotEnd() error {
 		}
 	}
 	for _, d := range order {
-		err := j.grouped(d, byPerson[d], func(l loc, n int) string { return l.Tn("job.end.title", n) }, "job.end.foot")
+		err := j.grouped(d, byPerson[d], func(l localizer, n int) string { return l.Tn("job.end.title", n) }, "job.end.foot")
 		if err != nil {
 			return err
 		}
@@ -830,7 +830,7 @@ func (j *jobRun) digest() error {
 		}
 		// Group channels read the org's language.
 		var parts []Text
-		t := &tx{}
+		t := &richText{}
 		t.b(l.T("job.digest.title", "Unit", u.Name, "From", l.Date(start.Format("2006-01-02")), "To", l.Date(end.Format("2006-01-02")))).nl()
 		t.nl().b(l.T("job.digest.counts")).nl()
 		total := 0
@@ -850,7 +850,7 @@ func (j *jobRun) digest() error {
 		for _, p := range ps {
 			if len(t.t) > 0 && len(t.t.String()) > 3000 {
 				parts = append(parts, t.t)
-				t = &tx{}
+				t = &richText{}
 				t.i(l.T("job.digest.more", "Unit", u.Name)).nl()
 			}
 			t.c(p.ID).p(" #", strconv.Itoa(p.Version), " ").c(p.Head).nl()
@@ -881,7 +881,7 @@ func (j *jobRun) digest() error {
 
 // chart draws a unit's proposals by status over the weeks of hist (oldest
 // first), as a PNG; weeks the digest did not count are left out.
-func (e *Engine) chart(l loc, u *org.Unit, firing time.Time, hist []map[Status]int) ([]byte, error) {
+func (e *Engine) chart(l localizer, u *org.Unit, firing time.Time, hist []map[Status]int) ([]byte, error) {
 	n := len(hist)
 	var ticks []chart.Tick
 	for w := range n {

@@ -264,7 +264,7 @@ func (e *Engine) ActionForm(ctx context.Context, in Input) (Form, error) {
 // actionForm lays out the questions of action a on p as one form.
 func (c *call) actionForm(a Action, p *Proposal) Form {
 	l := c.l
-	t := &tx{}
+	t := &richText{}
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle])
 	if a == Respond {
 		if n := c.respondTo(p); n > 0 {

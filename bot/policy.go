@@ -121,7 +121,7 @@ func unseen(id string) error {
 // anyone has, but not the sender's units or role, which are nobody else's
 // business there; that is what /help in a direct chat tells.
 func (c *call) groupHelp() {
-	t := &tx{}
+	t := &richText{}
 	t.b(c.l.T("help.title")).nl().p(c.l.T("help.intro")).nl()
 	t.nl().p(c.l.T("help.common")).nl()
 	t.nl().i(c.l.T("help.group"))

@@ -7,8 +7,8 @@ import (
 )
 
 // recorded is the confirmation an actor gets.
-func (c *call) recorded(l loc, a Action, p *Proposal) Text {
-	t := &tx{}
+func (c *call) recorded(l localizer, a Action, p *Proposal) Text {
+	t := &richText{}
 	switch a {
 	case Submit, Resubmit:
 		var names []string
@@ -27,13 +27,13 @@ func (c *call) recorded(l loc, a Action, p *Proposal) Text {
 func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	var out []Message
 	who := c.displayName()
-	toPerson := func(person string, body func(l loc) Body) {
+	toPerson := func(person string, body func(l localizer) Body) {
 		if person == c.person {
 			return
 		}
 		out = append(out, c.notice([]string{"person:" + person}, body))
 	}
-	toDeciders := func(body func(l loc) Body) {
+	toDeciders := func(body func(l localizer) Body) {
 		for _, d := range c.e.deciders(p) {
 			toPerson(d, body)
 		}
@@ -45,7 +45,7 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 		}
 		// Group notices carry the id, title, status and unit only.
 		l := c.e.cat.loc(c.e.org.Language, c.e.org.Location)
-		t := &tx{}
+		t := &richText{}
 		t.b(l.T(key)).nl().c(p.ID).p(" ", p.Fields[FieldTitle]).nl().p(u.Name, " — ").i(l.T("status." + string(p.Status)))
 		if a == Complete {
 			t.nl().p(l.T("label.outcome"), ": ", l.T("outcome."+p.Outcome))
@@ -54,8 +54,8 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 			out = append(out, Message{ID: NewMessageID(), To: []string{ch}, Text: t.t})
 		}
 	}
-	head := func(l loc, key string) *tx {
-		t := &tx{}
+	head := func(l localizer, key string) *richText {
+		t := &richText{}
 		t.b(l.T(key, "Who", who)).nl().c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 		return t
 	}
@@ -65,52 +65,52 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 		if a == Resubmit {
 			key = "notice.resubmitted"
 		}
-		toDeciders(func(l loc) Body {
-			t := &tx{}
+		toDeciders(func(l localizer) Body {
+			t := &richText{}
 			t.b(l.T(key, "Who", who, "Unit", c.unitName(p.Unit))).nl()
 			t.t = append(t.t, c.details(l, p)...)
 			return Body{Text: t.t, Buttons: c.buttonsFor(l, p, "")}
 		})
 	case ApprovePilot:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.approved")
 			c.pilotTerms(t, l, p)
 			return Body{Text: t.t, Buttons: proposerButtons(l, p)}
 		})
 		toChannels("channel.approved")
 	case RequestRevision:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.revision")
 			t.kv(l.T("label.revision"), ev.Data["note"]).nl().i(l.T("hint.revise", "ID", p.ID))
 			return Body{Text: t.t, Buttons: proposerButtons(l, p)}
 		})
 	case Reject:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			return Body{Text: head(l, "notice.rejected").kv(l.T("label.reason"), ev.Data["reason"]).t}
 		})
 	case Withdraw:
-		toDeciders(func(l loc) Body { return Body{Text: head(l, "notice.withdrawn").t} })
+		toDeciders(func(l localizer) Body { return Body{Text: head(l, "notice.withdrawn").t} })
 	case Report:
-		toDeciders(func(l loc) Body {
+		toDeciders(func(l localizer) Body {
 			return Body{Text: head(l, "notice.report").kv(l.T("label.report"), ev.Data["text"]).t, Buttons: leaderButtons(l, p)}
 		})
 	case RaiseObstacle:
 		n := len(p.Obstacles)
-		toDeciders(func(l loc) Body {
+		toDeciders(func(l localizer) Body {
 			t := head(l, "notice.obstacle").kv(l.T("label.obstacle"), ev.Data["text"]).nl().i(l.T("hint.obstacle_sla", "Days", l.Days(c.e.org.Policy.ObstacleSLA)))
 			return Body{Text: t.t, Buttons: [][]Button{{{Label: l.T("btn.respond"), Data: EncodeButton(buttonVerbs[Respond], p.ID, fmt.Sprint(n))}}}}
 		})
 	case Respond:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			o := p.Obstacles[atoi(ev.Data["n"])-1]
 			return Body{Text: head(l, "notice.responded").kv(l.T("label.obstacle"), o.Text).kv(l.T("label.answer"), ev.Data["answer"]).t}
 		})
 	case Check:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			return Body{Text: head(l, "notice.checked").kv(l.T("label.verdict"), l.T("choice.verdict."+ev.Data["verdict"])).kv(l.T("label.note"), ev.Data["note"]).t}
 		})
 	case Adjust:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.adjusted")
 			if prev != nil {
 				for _, ch := range adjustments(l, ev, prev) {
@@ -121,16 +121,16 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 		})
 	case Suspend, Resume:
 		key := map[Action]string{Suspend: "notice.suspended", Resume: "notice.resumed"}[a]
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			return Body{Text: head(l, key).kv(l.T("label.reason"), ev.Data["reason"]).kv(l.T("label.note"), ev.Data["note"]).t}
 		})
 	case Stop:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			return Body{Text: head(l, "notice.stopped").kv(l.T("label.reason"), ev.Data["reason"]).kv(l.T("label.violation"), yesNoValue(l, ev.Data["violation"])).t}
 		})
 		toChannels("channel.stopped")
 	case Complete:
-		toPerson(p.Proposer, func(l loc) Body {
+		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.completed").kv(l.T("label.outcome"), l.T("outcome."+ev.Data["outcome"])).kv(l.T("label.lessons"), ev.Data["lessons"]).
 				kv(l.T("label.recommend"), yesNoValue(l, ev.Data["recommend"]))
 			if p.Protected() {
@@ -143,8 +143,8 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	// Co-leaders hear of each decision so nobody acts on a stale notice.
 	if LeaderAction(a) {
 		for _, d := range c.e.deciders(p) {
-			toPerson(d, func(l loc) Body {
-				t := &tx{}
+			toPerson(d, func(l localizer) Body {
+				t := &richText{}
 				t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl().p(l.T("msg.decided", "Action", l.T("action."+string(a)), "Who", who, "When", l.Time(ev.At)))
 				return Body{Text: t.t}
 			})
@@ -160,7 +160,7 @@ func atoi(s string) int {
 }
 
 // pilotTerms adds the terms of an approved pilot.
-func (c *call) pilotTerms(t *tx, l loc, p *Proposal) {
+func (c *call) pilotTerms(t *richText, l localizer, p *Proposal) {
 	if p.Pilot == nil {
 		return
 	}
@@ -170,8 +170,8 @@ func (c *call) pilotTerms(t *tx, l loc, p *Proposal) {
 }
 
 // details renders a proposal for those who may see it.
-func (c *call) details(l loc, p *Proposal) Text {
-	t := &tx{}
+func (c *call) details(l localizer, p *Proposal) Text {
+	t := &richText{}
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
 	t.kv(l.T("label.status"), l.T("status."+string(p.Status)))
 	t.kv(l.T("label.unit"), c.unitName(p.Unit))
@@ -217,7 +217,7 @@ func (c *call) details(l loc, p *Proposal) Text {
 }
 
 // timeOrNone renders an instant, or "none yet" for one that has not come.
-func timeOrNone(l loc, at time.Time) string {
+func timeOrNone(l localizer, at time.Time) string {
 	if at.IsZero() {
 		return l.T("label.none_yet")
 	}
@@ -226,7 +226,7 @@ func timeOrNone(l loc, at time.Time) string {
 
 // buttonsFor returns the buttons of what person can do next on p; person
 // "" means a decider (for notices to leaders).
-func (c *call) buttonsFor(l loc, p *Proposal, person string) [][]Button {
+func (c *call) buttonsFor(l localizer, p *Proposal, person string) [][]Button {
 	if person == "" || c.e.inCharge(person, p) {
 		return leaderButtons(l, p)
 	}
@@ -236,11 +236,11 @@ func (c *call) buttonsFor(l loc, p *Proposal, person string) [][]Button {
 	return nil
 }
 
-func btn(l loc, key string, a Action, id string) Button {
+func btn(l localizer, key string, a Action, id string) Button {
 	return Button{Label: l.T(key), Data: EncodeButton(buttonVerbs[a], id)}
 }
 
-func leaderButtons(l loc, p *Proposal) [][]Button {
+func leaderButtons(l localizer, p *Proposal) [][]Button {
 	switch p.Status {
 	case Submitted:
 		return [][]Button{{btn(l, "btn.approve", ApprovePilot, p.ID)}, {btn(l, "btn.revision", RequestRevision, p.ID), btn(l, "btn.reject", Reject, p.ID)}}
@@ -261,7 +261,7 @@ func leaderButtons(l loc, p *Proposal) [][]Button {
 	return nil
 }
 
-func proposerButtons(l loc, p *Proposal) [][]Button {
+func proposerButtons(l localizer, p *Proposal) [][]Button {
 	switch p.Status {
 	case Submitted:
 		return [][]Button{{btn(l, "btn.withdraw", Withdraw, p.ID)}}
@@ -274,8 +274,8 @@ func proposerButtons(l loc, p *Proposal) [][]Button {
 }
 
 // health renders a pilot's health for its leaders.
-func (e *Engine) health(l loc, p *Proposal, now time.Time) Text {
-	t := &tx{}
+func (e *Engine) health(l localizer, p *Proposal, now time.Time) Text {
+	t := &richText{}
 	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).p(" — ").i(l.T("status." + string(p.Status))).nl()
 	days := func(at time.Time) string {
 		if at.IsZero() {
@@ -311,7 +311,7 @@ func (c *call) history(p *Proposal) error {
 		return err
 	}
 	l := c.l
-	t := &tx{}
+	t := &richText{}
 	t.b(l.T("history.title")).p(" ").c(p.ID).nl().b(p.Fields[FieldTitle])
 	replay(p.ID, evs, func(ev Event, before, after *Proposal) {
 		t.nl().nl().b(l.T("history.step", "N", ev.Seq, "Action", l.T("action."+string(ev.Action)))).p(" — ", l.Time(ev.At)).nl()
@@ -340,7 +340,7 @@ func (c *call) certificate(p *Proposal) error {
 	}
 	l := c.l
 	proposer := c.e.personName(l, p.Proposer, p.ProposerName)
-	t := &tx{}
+	t := &richText{}
 	t.b(l.T("cert.title")).nl()
 	if p.Protected() {
 		t.i(l.T("cert.protected", "Name", proposer))
@@ -393,7 +393,7 @@ type StepText struct {
 type Detail struct{ Label, Value string }
 
 // describe tells step ev from the records just before and after it.
-func (e *Engine) describe(l loc, ev Event, before, after *Proposal) StepText {
+func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepText {
 	d := ev.Data
 	kv := []any{"Who", e.personName(l, ev.Actor, d[DataActorName]), "To", e.names(l, e.recipients(ev, after))}
 	switch ev.Action {
@@ -466,7 +466,7 @@ func (e *Engine) describe(l loc, ev Event, before, after *Proposal) StepText {
 
 // step writes one step of the process: its sentence, then its details,
 // indented, a line each.
-func (c *call) step(t *tx, l loc, ev Event, before, after *Proposal) {
+func (c *call) step(t *richText, l localizer, ev Event, before, after *Proposal) {
 	st := c.e.describe(l, ev, before, after)
 	t.p(st.Sentence)
 	for _, d := range st.Details {
@@ -479,7 +479,7 @@ func (c *call) step(t *tx, l loc, ev Event, before, after *Proposal) {
 }
 
 // detail adds an indented "label: value" line; an empty value adds none.
-func detail(t *tx, label, value string) {
+func detail(t *richText, label, value string) {
 	if value == "" {
 		return
 	}
@@ -487,7 +487,7 @@ func detail(t *tx, label, value string) {
 }
 
 // yesNoValue renders a recorded yes/no answer.
-func yesNoValue(l loc, v string) string {
+func yesNoValue(l localizer, v string) string {
 	switch v {
 	case "yes":
 		return l.T("label.yes")
@@ -499,7 +499,7 @@ func yesNoValue(l loc, v string) string {
 
 // cadence renders a recorded report cadence ("336h0m0s") as the
 // glossary says it: "14 ngày/lần".
-func cadence(l loc, v string) string {
+func cadence(l localizer, v string) string {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return v
@@ -513,7 +513,7 @@ type change struct{ label, old, new string }
 // adjustments lists what adjust event ev changed, old and new, in the
 // order of the adjust question's choices; before is the record just
 // before it.
-func adjustments(l loc, ev Event, before *Proposal) []change {
+func adjustments(l localizer, ev Event, before *Proposal) []change {
 	var out []change
 	pl := before.Pilot
 	if pl == nil {
@@ -576,7 +576,7 @@ func (e *Engine) recipients(ev Event, after *Proposal) []string {
 
 // names renders people as a sentence names them ("đồng chí A và đồng chí
 // B"); "" for nobody, which the sentences say in their own words.
-func (e *Engine) names(l loc, people []string) string {
+func (e *Engine) names(l localizer, people []string) string {
 	var out []string
 	for _, p := range people {
 		out = append(out, l.T("label.comrade", "Name", e.personName(l, p, "")))
@@ -595,7 +595,7 @@ func (e *Engine) names(l loc, people []string) string {
 // file's name, else recorded (the name their platform gave when they
 // acted, DataActorName), else a neutral word. An identity is internal: it
 // is never shown.
-func (e *Engine) personName(l loc, who, recorded string) string {
+func (e *Engine) personName(l localizer, who, recorded string) string {
 	if p := e.org.Person(e.org.PersonOf(who)); p != nil && p.Name != "" {
 		return p.Name
 	}
@@ -623,7 +623,7 @@ func notProtectedReason(p *Proposal) string {
 
 // render builds a message in every language: Text in the org's language
 // and the others in Alt, for the deliverer to pick by the recipient's.
-func (e *Engine) render(to []string, key string, f func(l loc) Body) Message {
+func (e *Engine) render(to []string, key string, f func(l localizer) Body) Message {
 	m := Message{ID: NewMessageID(), To: to, Key: key}
 	for _, lang := range Languages {
 		b := f(e.cat.loc(lang, e.org.Location))

@@ -53,7 +53,7 @@ func (c *call) web() error {
 
 // Words renders catalog messages, dates and durations in one language,
 // for adapters that lay out their own pages.
-type Words struct{ l loc }
+type Words struct{ l localizer }
 
 // Words returns the words of lang (the org's default when unknown).
 func (e *Engine) Words(lang string) Words { return Words{e.cat.loc(lang, e.org.Location)} }
