@@ -149,44 +149,33 @@ func (a *Adapter) edit(ctx context.Context, m *bot.Message, kb *tgbotapi.InlineK
 	return m.Edit, nil
 }
 
-// photo sends m.Image with the text as its caption, or, when the text is
-// too long for a caption, the photo and then the text.
+// photo sends m.Image with the text as its caption (see captioned).
 func (a *Adapter) photo(ctx context.Context, chat int64, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
 	c := tgbotapi.NewPhoto(chat, tgbotapi.FileBytes{Name: "chart.png", Bytes: m.Image})
-	caption := render(m.Text, maxCaption)
-	fits := len(caption) == 1
-	if fits {
-		c.Caption = caption[0]
-		c.ParseMode = tgbotapi.ModeHTML
-		if kb != nil {
-			c.ReplyMarkup = *kb
-		}
-	}
-	sent, err := a.call(ctx).Send(c)
-	if err != nil {
-		return "", a.deliveryError(err)
-	}
-	a.ready.Store(true)
-	if fits {
-		return ref(chat, sent.MessageID), nil
-	}
-	return a.text(ctx, chat, render(m.Text, maxText), kb, true)
+	return a.captioned(ctx, chat, m, kb, &c, &c.Caption, &c.ParseMode, &c.ReplyMarkup)
 }
 
 // SendsFiles says Message.File goes as a Telegram document.
 func (a *Adapter) SendsFiles() bool { return true }
 
-// document sends m.File as a document with the text as its caption, or,
-// when the text is too long for a caption, the document and then the text.
+// document sends m.File as a document with the text as its caption (see
+// captioned).
 func (a *Adapter) document(ctx context.Context, chat int64, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup) (string, error) {
 	c := tgbotapi.NewDocument(chat, tgbotapi.FileBytes{Name: m.File.Name, Bytes: m.File.Data})
-	caption := render(m.Text, maxCaption)
-	fits := len(caption) == 1
+	return a.captioned(ctx, chat, m, kb, &c, &c.Caption, &c.ParseMode, &c.ReplyMarkup)
+}
+
+// captioned sends the file c with the text as its caption and the buttons
+// under it, or, when the text is too long for a caption, the file and then
+// the text with the buttons. caption, mode and markup are c's own fields.
+func (a *Adapter) captioned(ctx context.Context, chat int64, m *bot.Message, kb *tgbotapi.InlineKeyboardMarkup,
+	c tgbotapi.Chattable, caption, mode *string, markup *any) (string, error) {
+	parts := render(m.Text, maxCaption)
+	fits := len(parts) == 1
 	if fits {
-		c.Caption = caption[0]
-		c.ParseMode = tgbotapi.ModeHTML
+		*caption, *mode = parts[0], tgbotapi.ModeHTML
 		if kb != nil {
-			c.ReplyMarkup = *kb
+			*markup = *kb
 		}
 	}
 	sent, err := a.call(ctx).Send(c)
