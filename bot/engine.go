@@ -504,21 +504,9 @@ func (c *call) say(id string, kv ...any) { c.reply(plain(c.l.T(id, kv...))) }
 
 func (c *call) replyErr(err error) { c.reply(plain(c.errText(err))) }
 
-// errText is what the user is told of err, in their language.
-func (c *call) errText(err error) string {
-	var de *Error
-	if !errors.As(err, &de) {
-		return c.l.T("err.unavailable")
-	}
-	var kv []any
-	for k, v := range de.Data {
-		kv = append(kv, k, v)
-	}
-	if f, ok := de.Data["Field"].(string); ok {
-		kv = append(kv, "FieldName", c.l.T("field."+f))
-	}
-	return c.l.T(de.Key, kv...)
-}
+// errText is what the user is told of err, in their language (Words.Err,
+// which the web register says it with too).
+func (c *call) errText(err error) string { return Words{c.l}.Err(err) }
 
 // notice builds a message to others in every language (Engine.render):
 // the deliverer picks by each recipient's choice.
