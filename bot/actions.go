@@ -171,15 +171,15 @@ func (c *call) ask(d *Dialog) {
 		if q.key != d.Step {
 			continue
 		}
-		t := &richText{}
-		t.c(d.Target).p(" — ").b(c.l.T("action." + string(a))).nl()
+		t := &RichText{}
+		t.Code(d.Target).Plain(" — ").Bold(c.l.T("action." + string(a))).Line()
 		key := "ask." + string(a) + "." + q.key
 		if a == Adjust && q.key == "value" {
 			key = "ask.adjust.value." + d.Data["what"]
 		}
-		t.p(c.l.T(key, "Default", c.l.Days(c.e.org.Policy.ReportEvery)))
+		t.Plain(c.l.T(key, "Default", c.l.Days(c.e.org.Policy.ReportEvery)))
 		if q.optional && q.kind != qCadence { // the cadence question names its default itself
-			t.nl().i(c.l.T("ask.optional"))
+			t.Line().Italic(c.l.T("ask.optional"))
 		}
 		var rows [][]Button
 		for _, ch := range q.choices {
@@ -188,7 +188,7 @@ func (c *call) ask(d *Dialog) {
 		if len(rows) > 0 { // text questions leave /cancel to the user: a typed number must stay an answer
 			rows = append(rows, []Button{{Label: c.l.T("btn.cancel"), Data: EncodeButton("q", "/cancel")}})
 		}
-		c.reply(t.t, rows...)
+		c.reply(t.Text, rows...)
 		return
 	}
 }
@@ -364,9 +364,9 @@ func (c *call) commit(from Status, np *Proposal, ev Event, notices []Message) er
 func (c *call) done(a Action, p *Proposal, ref string) {
 	c.reply(c.recorded(c.l, a, p))
 	if ref != "" {
-		t := &richText{}
-		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl().p(c.l.T("msg.decided", "Action", c.l.T("action."+string(a)), "Who", c.displayName(), "When", c.l.Time(c.now)))
-		c.out = append(c.out, Message{ID: NewMessageID(), To: []string{c.in.Chat}, Edit: ref, Text: t.t})
+		t := &RichText{}
+		t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line().Plain(c.l.T("msg.decided", "Action", c.l.T("action."+string(a)), "Who", c.displayName(), "When", c.l.Time(c.now)))
+		c.out = append(c.out, Message{ID: NewMessageID(), To: []string{c.in.Chat}, Edit: ref, Text: t.Text})
 	}
 }
 

@@ -157,24 +157,24 @@ func clip(s string, n int) string {
 }
 
 func (c *call) help() {
-	t := &richText{}
-	t.b(c.l.T("help.title")).nl().p(c.l.T("help.intro")).nl()
+	t := &RichText{}
+	t.Bold(c.l.T("help.title")).Line().Plain(c.l.T("help.intro")).Line()
 	leads := c.e.org.LeaderOf(c.person)
 	home := c.homeUnit()
 	if home != nil {
-		t.nl().b(c.l.T("help.you_are_member", "Unit", home.Name)).nl().p(c.l.T("help.cadre")).nl()
+		t.Line().Bold(c.l.T("help.you_are_member", "Unit", home.Name)).Line().Plain(c.l.T("help.cadre")).Line()
 	} else if len(leads) == 0 {
-		t.nl().p(c.l.T("help.join_first")).nl()
+		t.Line().Plain(c.l.T("help.join_first")).Line()
 	}
 	if len(leads) > 0 {
 		names := make([]string, len(leads))
 		for i, u := range leads {
 			names[i] = u.Name
 		}
-		t.nl().b(c.l.T("help.you_lead", "Units", strings.Join(names, ", "))).nl().p(c.l.T("help.leader")).nl()
+		t.Line().Bold(c.l.T("help.you_lead", "Units", strings.Join(names, ", "))).Line().Plain(c.l.T("help.leader")).Line()
 	}
-	t.nl().p(c.l.T("help.common"))
-	c.reply(t.t)
+	t.Line().Plain(c.l.T("help.common"))
+	c.reply(t.Text)
 }
 
 func (c *call) setLang(rest string) error {
@@ -293,15 +293,15 @@ func (c *call) mine() error {
 	if err != nil {
 		return err
 	}
-	t := &richText{}
-	t.b(c.l.T("mine.title")).nl()
+	t := &RichText{}
+	t.Bold(c.l.T("mine.title")).Line()
 	for _, p := range ps {
 		if p == nil {
 			continue
 		}
-		t.nl().c(p.ID).p(" ", p.Fields[FieldTitle], " — ").i(c.l.T("status." + string(p.Status)))
+		t.Line().Code(p.ID).Plain(" ", p.Fields[FieldTitle], " — ").Italic(c.l.T("status." + string(p.Status)))
 	}
-	c.reply(t.t)
+	c.reply(t.Text)
 	return nil
 }
 
@@ -442,13 +442,13 @@ func (c *call) pending() error {
 	slices.SortStableFunc(ps, func(a, b *Proposal) int { return a.Since.Compare(b.Since) })
 	c.reply(plain(c.l.Tn("pending.title", len(ps))))
 	for _, p := range ps {
-		t := &richText{}
-		t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
-		t.p(c.l.T("pending.item", "Name", c.nameOf(p.Identity), "Unit", c.unitName(p.Unit), "Age", c.l.Days(c.now.Sub(p.Since))))
+		t := &RichText{}
+		t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line()
+		t.Plain(c.l.T("pending.item", "Name", c.nameOf(p.Identity), "Unit", c.unitName(p.Unit), "Age", c.l.Days(c.now.Sub(p.Since))))
 		if c.now.Sub(p.Since) > c.e.org.Policy.ReviewSLA {
-			t.p(" ").b(c.l.T("pending.overdue"))
+			t.Plain(" ").Bold(c.l.T("pending.overdue"))
 		}
-		c.reply(t.t, c.buttonsFor(c.l, p, c.person)...)
+		c.reply(t.Text, c.buttonsFor(c.l, p, c.person)...)
 	}
 	return nil
 }

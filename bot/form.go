@@ -121,21 +121,21 @@ func (c *call) askField(d *Dialog) {
 	case stepAttest1, stepAttest2:
 		c.reply(plain(l.T("form.ask."+d.Step)), []Button{{Label: l.T("btn.confirm"), Data: EncodeButton("f", "yes")}}, cancel)
 	case stepConfirm:
-		t := &richText{}
-		t.b(l.T("form.summary")).nl()
+		t := &RichText{}
+		t.Bold(l.T("form.summary")).Line()
 		c.fieldsText(t, l, d.Fields)
-		t.nl().nl().p("✓ ", l.T("form.attested"))
-		c.reply(t.t, []Button{
+		t.Line().Line().Plain("✓ ", l.T("form.attested"))
+		c.reply(t.Text, []Button{
 			{Label: l.T("btn.submit"), Data: EncodeButton("f", "submit")},
 			{Label: l.T("btn.edit"), Data: EncodeButton("f", "edit")},
 			{Label: l.T("btn.cancel"), Data: EncodeButton("f", "cancel")},
 		})
 	case stepPick:
-		t := &richText{}
+		t := &RichText{}
 		if d.Target != "" {
-			t.c(d.Target).p(" ")
+			t.Code(d.Target).Plain(" ")
 		}
-		t.b(l.T("form.pick")).nl()
+		t.Bold(l.T("form.pick")).Line()
 		c.fieldsText(t, l, d.Fields)
 		var rows [][]Button
 		for i := 0; i < len(FormFields); i += 2 {
@@ -148,16 +148,16 @@ func (c *call) askField(d *Dialog) {
 		if d.Target != "" {
 			rows = append(rows, []Button{{Label: l.T("btn.submit"), Data: EncodeButton("f", "done")}})
 		}
-		c.reply(t.t, append(rows, cancel)...)
+		c.reply(t.Text, append(rows, cancel)...)
 	default:
-		t := &richText{}
+		t := &RichText{}
 		n := slices.Index(FormFields, d.Step) + 1
-		t.b(l.T("form.step", "N", n, "Of", len(FormFields), "Field", l.T("field."+d.Step))).nl().p(l.T("form.ask." + d.Step))
+		t.Bold(l.T("form.step", "N", n, "Of", len(FormFields), "Field", l.T("field."+d.Step))).Line().Plain(l.T("form.ask." + d.Step))
 		if v := d.Fields[d.Step]; v != "" {
-			t.nl().i(l.T("form.current")).p(" ", clip(v, 300))
+			t.Line().Italic(l.T("form.current")).Plain(" ", clip(v, 300))
 		}
 		if d.Step == FieldDuration {
-			t.nl().i(l.T("ask.optional"))
+			t.Line().Italic(l.T("ask.optional"))
 		}
 		var rows [][]Button
 		if d.Step == FieldKind {
@@ -166,25 +166,25 @@ func (c *call) askField(d *Dialog) {
 		}
 		switch to := d.backStep(); {
 		case to == stepPick:
-			t.nl().i(l.T("form.back_hint_pick"))
+			t.Line().Italic(l.T("form.back_hint_pick"))
 		case slices.Contains(FormFields, to):
-			t.nl().i(l.T("form.back_hint", "Field", l.T("field."+to)))
+			t.Line().Italic(l.T("form.back_hint", "Field", l.T("field."+to)))
 		}
 		if len(rows) > 0 { // text steps leave /cancel to the user: a typed number must stay an answer
 			rows = append(rows, cancel)
 		}
-		c.reply(t.t, rows...)
+		c.reply(t.Text, rows...)
 	}
 }
 
 // fieldsText lists proposal fields with their labels.
-func (c *call) fieldsText(t *richText, l localizer, f Fields) {
+func (c *call) fieldsText(t *RichText, l localizer, f Fields) {
 	for _, name := range FormFields {
 		v := f[name]
 		if name == FieldKind && v != "" {
 			v = l.T("kind." + v)
 		}
-		t.kv(l.T("field."+name), v)
+		t.Field(l.T("field."+name), v)
 	}
 }
 

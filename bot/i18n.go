@@ -229,35 +229,46 @@ func (l localizer) Days(d time.Duration) string {
 	return l.Tn("unit.days", days) + " " + l.Tn("unit.hours", hours)
 }
 
-// richText builds a Text.
-type richText struct{ t Text }
+// RichText builds a Text span by span: the engine's messages and the
+// schedules' lists are written with it.
+type RichText struct{ Text Text }
 
-func (b *richText) add(st Style, s string) *richText {
+func (b *RichText) add(st Style, s string) *RichText {
 	if s == "" {
 		return b
 	}
-	if n := len(b.t); n > 0 && b.t[n-1].Style == st {
-		b.t[n-1].Text += s
+	if n := len(b.Text); n > 0 && b.Text[n-1].Style == st {
+		b.Text[n-1].Text += s
 		return b
 	}
-	b.t = append(b.t, Span{Style: st, Text: s})
+	b.Text = append(b.Text, Span{Style: st, Text: s})
 	return b
 }
-func (b *richText) p(s ...string) *richText { return b.add(Plain, strings.Join(s, "")) }
-func (b *richText) b(s string) *richText    { return b.add(Bold, s) }
-func (b *richText) i(s string) *richText    { return b.add(Italic, s) }
-func (b *richText) c(s string) *richText    { return b.add(Code, s) }
-func (b *richText) nl() *richText           { return b.add(Plain, "\n") }
 
-// kv adds a bold label and a value on a line of its own.
-func (b *richText) kv(label, value string) *richText {
+// Plain adds unstyled text.
+func (b *RichText) Plain(s ...string) *RichText { return b.add(Plain, strings.Join(s, "")) }
+
+// Bold adds bold text.
+func (b *RichText) Bold(s string) *RichText { return b.add(Bold, s) }
+
+// Italic adds italic text.
+func (b *RichText) Italic(s string) *RichText { return b.add(Italic, s) }
+
+// Code adds monospace text (ids, hashes).
+func (b *RichText) Code(s string) *RichText { return b.add(Code, s) }
+
+// Line ends a line.
+func (b *RichText) Line() *RichText { return b.add(Plain, "\n") }
+
+// Field adds a bold label and a value on a line of its own.
+func (b *RichText) Field(label, value string) *RichText {
 	if value == "" {
 		return b
 	}
-	if len(b.t) > 0 {
-		b.nl()
+	if len(b.Text) > 0 {
+		b.Line()
 	}
-	return b.b(label + ": ").p(value)
+	return b.Bold(label + ": ").Plain(value)
 }
 
 func plain(s string) Text { return Text{{Text: s}} }

@@ -200,7 +200,7 @@ type item struct {
 	at   time.Time // for the order: oldest first
 	top  bool      // listed before the others (a pilot off track)
 	p    *Proposal
-	body func(l localizer, t *richText)
+	body func(l localizer, t *RichText)
 	btns func(l localizer) []Button
 }
 
@@ -267,17 +267,17 @@ func (j *jobRun) build(person string, items []item, head func(l localizer, n int
 		chunk := items[part*maxItems : min(len(items), (part+1)*maxItems)]
 		key := j.key(person, "list-"+strconv.Itoa(part+1))
 		msgs = append(msgs, j.e.render([]string{"person:" + person}, key, func(l localizer) Body {
-			t := &richText{}
-			t.b(head(l, len(items)))
+			t := &RichText{}
+			t.Bold(head(l, len(items)))
 			if parts > 1 {
-				t.p(" ").i(l.T("job.part", "N", part+1, "Of", parts))
+				t.Plain(" ").Italic(l.T("job.part", "N", part+1, "Of", parts))
 			}
-			t.nl()
+			t.Line()
 			var rows [][]Button
 			for i, it := range chunk {
-				t.nl().p(strconv.Itoa(part*maxItems+i+1), ". ").c(it.p.ID).p(" ").b(it.p.Fields[FieldTitle]).nl()
+				t.Line().Plain(strconv.Itoa(part*maxItems+i+1), ". ").Code(it.p.ID).Plain(" ").Bold(it.p.Fields[FieldTitle]).Line()
 				it.body(l, t)
-				t.nl()
+				t.Line()
 				if it.btns != nil {
 					row := it.btns(l)
 					if len(items) > 1 { // several items: say which one a button acts on
@@ -291,9 +291,9 @@ func (j *jobRun) build(person string, items []item, head func(l localizer, n int
 				}
 			}
 			if foot != "" && part == parts-1 {
-				t.nl().i(l.T(foot))
+				t.Line().Italic(l.T(foot))
 			}
-			return Body{Text: t.t, Buttons: rows}
+			return Body{Text: t.Text, Buttons: rows}
 		}))
 	}
 	return msgs
@@ -312,7 +312,7 @@ func (j *jobRun) ago(l localizer, at time.Time) string {
 
 // deadline renders where an item stands against a limit that started at
 // since: overdue, due today, due tomorrow, or nothing yet.
-func (j *jobRun) deadline(l localizer, t *richText, since time.Time, limit time.Duration) {
+func (j *jobRun) deadline(l localizer, t *RichText, since time.Time, limit time.Duration) {
 	if limit <= 0 {
 		return
 	}
@@ -324,11 +324,11 @@ func (j *jobRun) deadline(l localizer, t *richText, since time.Time, limit time.
 		if d := j.now.Sub(due); d < time.Hour {
 			over = l.Days(time.Hour) // just past: say so, not "0 days"
 		}
-		t.p(" — ").b("⚠ " + l.T("job.overdue", "Limit", l.Days(limit), "Over", over))
+		t.Plain(" — ").Bold("⚠ " + l.T("job.overdue", "Limit", l.Days(limit), "Over", over))
 	case sameDay(due.In(loc), today):
-		t.p(" — ").b(l.T("job.due_today", "At", l.Clock(due.In(loc))))
+		t.Plain(" — ").Bold(l.T("job.due_today", "At", l.Clock(due.In(loc))))
 	case sameDay(due.In(loc), today.AddDate(0, 0, 1)):
-		t.p(" — ").b(l.T("job.due_tomorrow", "At", l.Clock(due.In(loc))))
+		t.Plain(" — ").Bold(l.T("job.due_tomorrow", "At", l.Clock(due.In(loc))))
 	}
 }
 
@@ -400,13 +400,13 @@ func (j *jobRun) escalate(p *Proposal, since time.Time, reason string) (*Proposa
 }
 
 func (j *jobRun) escalationNotice(l localizer, p *Proposal, since time.Time, reason string, to *org.Unit) Body {
-	t := &richText{}
+	t := &RichText{}
 	key := "job.escalated.review"
 	if reason == "obstacle" {
 		key = "job.escalated.obstacle"
 	}
-	t.b(l.T(key, "Unit", j.e.unitName(p.Unit), "Age", j.ago(l, since), "Limit", l.Days(j.e.org.Policy.EscalateAfter), "Parent", to.Name)).nl().nl()
-	t.t = append(t.t, j.e.summary(l, p)...)
+	t.Bold(l.T(key, "Unit", j.e.unitName(p.Unit), "Age", j.ago(l, since), "Limit", l.Days(j.e.org.Policy.EscalateAfter), "Parent", to.Name)).Line().Line()
+	t.Text = append(t.Text, j.e.summary(l, p)...)
 	btns := leaderButtons(l, p)
 	if reason == "obstacle" {
 		btns = nil
@@ -417,15 +417,15 @@ func (j *jobRun) escalationNotice(l localizer, p *Proposal, since time.Time, rea
 			}
 		}
 	}
-	return Body{Text: t.t, Buttons: btns}
+	return Body{Text: t.Text, Buttons: btns}
 }
 
 // summary is a proposal's id, title, unit, proposer and status.
 func (e *Engine) summary(l localizer, p *Proposal) Text {
-	t := &richText{}
-	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
-	t.p(e.unitName(p.Unit), " · ", e.org.DisplayName(p.Proposer), " · ").i(l.T("status." + string(p.Status)))
-	return t.t
+	t := &RichText{}
+	t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line()
+	t.Plain(e.unitName(p.Unit), " · ", e.org.DisplayName(p.Proposer), " · ").Italic(l.T("status." + string(p.Status)))
+	return t.Text
 }
 
 func (e *Engine) unitName(id string) string {
@@ -467,11 +467,11 @@ func (j *jobRun) reviewReminders() error {
 			return err
 		}
 		it := item{at: p.Since, p: p,
-			body: func(l localizer, t *richText) {
-				t.p(l.T("job.review.item", "Age", j.ago(l, p.Since), "Name", j.e.org.DisplayName(p.Proposer), "Unit", j.e.unitName(p.Unit)))
+			body: func(l localizer, t *RichText) {
+				t.Plain(l.T("job.review.item", "Age", j.ago(l, p.Since), "Name", j.e.org.DisplayName(p.Proposer), "Unit", j.e.unitName(p.Unit)))
 				j.deadline(l, t, p.Since, j.e.org.Policy.ReviewSLA)
 				if p.Escalation > 0 {
-					t.nl().i(l.Tn("job.escalated_note", p.Escalation))
+					t.Line().Italic(l.Tn("job.escalated_note", p.Escalation))
 				}
 			},
 			btns: func(l localizer) []Button {
@@ -512,11 +512,11 @@ func (j *jobRun) supervision() error {
 			}
 			j.rep.Items++
 			it := item{at: p.Pilot.Approved, p: p,
-				body: func(l localizer, t *richText) {
+				body: func(l localizer, t *RichText) {
 					// The list has the id and title above: health's
 					// first line gives way to the status.
-					t.p(l.T("status."+string(p.Status)), " · ")
-					t.t = append(t.t, afterFirstLine(j.e.health(l, p, j.now))...)
+					t.Plain(l.T("status."+string(p.Status)), " · ")
+					t.Text = append(t.Text, afterFirstLine(j.e.health(l, p, j.now))...)
 				},
 				btns: func(l localizer) []Button {
 					if p.Status == Suspended { // still supervised
@@ -625,12 +625,12 @@ func (j *jobRun) reportPrompts() error {
 		}
 		j.rep.Items++
 		it := item{at: p.ReportPeriodStart(), p: p,
-			body: func(l localizer, t *richText) {
+			body: func(l localizer, t *RichText) {
 				if p.LastReport.IsZero() {
-					t.p(l.T("job.report.item_first", "Age", j.ago(l, p.Pilot.Approved), "Cadence", l.Days(p.Pilot.Cadence)))
+					t.Plain(l.T("job.report.item_first", "Age", j.ago(l, p.Pilot.Approved), "Cadence", l.Days(p.Pilot.Cadence)))
 					return
 				}
-				t.p(l.T("job.report.item", "Age", j.ago(l, p.LastReport), "Cadence", l.Days(p.Pilot.Cadence)))
+				t.Plain(l.T("job.report.item", "Age", j.ago(l, p.LastReport), "Cadence", l.Days(p.Pilot.Cadence)))
 			},
 			btns: func(l localizer) []Button {
 				return []Button{btn(l, "btn.report", Report, p.ID), btn(l, "btn.obstacle", RaiseObstacle, p.ID)}
@@ -684,8 +684,8 @@ func (j *jobRun) obstacleFollowup() error {
 		}
 		for _, o := range late {
 			it := item{at: o.Opened, p: p,
-				body: func(l localizer, t *richText) {
-					t.p(l.T("job.obstacle.item", "N", o.N, "Age", j.ago(l, o.Opened), "Name", j.e.org.DisplayName(j.e.org.PersonOf(o.By)), "Text", clip(o.Text, 300)))
+				body: func(l localizer, t *RichText) {
+					t.Plain(l.T("job.obstacle.item", "N", o.N, "Age", j.ago(l, o.Opened), "Name", j.e.org.DisplayName(j.e.org.PersonOf(o.By)), "Text", clip(o.Text, 300)))
 					j.deadline(l, t, o.Opened, sla)
 				},
 				btns: func(l localizer) []Button {
@@ -730,8 +730,8 @@ func (j *jobRun) pilotEnd() error {
 		}
 		j.rep.Items++
 		it := item{at: end, p: p,
-			body: func(l localizer, t *richText) {
-				t.p(l.T("job.end.item", "End", l.Date(p.Pilot.End), "Age", j.ago(l, end.AddDate(0, 0, 1))))
+			body: func(l localizer, t *RichText) {
+				t.Plain(l.T("job.end.item", "End", l.Date(p.Pilot.End), "Age", j.ago(l, end.AddDate(0, 0, 1))))
 			},
 			btns: func(l localizer) []Button {
 				return []Button{btn(l, "btn.complete", Complete, p.ID), btn(l, "btn.stop", Stop, p.ID), btn(l, "btn.adjust", Adjust, p.ID)}
@@ -830,38 +830,38 @@ func (j *jobRun) digest() error {
 		}
 		// Group channels read the org's language.
 		var parts []Text
-		t := &richText{}
-		t.b(l.T("job.digest.title", "Unit", u.Name, "From", l.Date(start.Format("2006-01-02")), "To", l.Date(end.Format("2006-01-02")))).nl()
-		t.nl().b(l.T("job.digest.counts")).nl()
+		t := &RichText{}
+		t.Bold(l.T("job.digest.title", "Unit", u.Name, "From", l.Date(start.Format("2006-01-02")), "To", l.Date(end.Format("2006-01-02")))).Line()
+		t.Line().Bold(l.T("job.digest.counts")).Line()
 		total := 0
 		for _, st := range chartStatuses {
 			if n := counts[st]; n > 0 {
-				t.p("• ", l.T("status."+string(st)), ": ", strconv.Itoa(n)).nl()
+				t.Plain("• ", l.T("status."+string(st)), ": ", strconv.Itoa(n)).Line()
 				total += n
 			}
 		}
 		if total == 0 {
-			t.i(l.T("job.digest.none")).nl()
+			t.Italic(l.T("job.digest.none")).Line()
 		}
-		t.nl().p(l.T("job.digest.week", "New", newN, "Approved", approved, "Completed", completed, "Stopped", stopped)).nl()
+		t.Line().Plain(l.T("job.digest.week", "New", newN, "Approved", approved, "Completed", completed, "Stopped", stopped)).Line()
 		if len(ps) > 0 {
-			t.nl().b(l.T("job.digest.heads")).nl()
+			t.Line().Bold(l.T("job.digest.heads")).Line()
 		}
 		for _, p := range ps {
-			if len(t.t) > 0 && len(t.t.String()) > 3000 {
-				parts = append(parts, t.t)
-				t = &richText{}
-				t.i(l.T("job.digest.more", "Unit", u.Name)).nl()
+			if len(t.Text) > 0 && len(t.Text.String()) > 3000 {
+				parts = append(parts, t.Text)
+				t = &RichText{}
+				t.Italic(l.T("job.digest.more", "Unit", u.Name)).Line()
 			}
-			t.c(p.ID).p(" #", strconv.Itoa(p.Version), " ").c(p.Head).nl()
+			t.Code(p.ID).Plain(" #", strconv.Itoa(p.Version), " ").Code(p.Head).Line()
 		}
 		if len(ps) > 0 {
-			t.i(l.T("job.digest.verify"))
+			t.Italic(l.T("job.digest.verify"))
 		}
 		if j.e.keyFingerprint != "" {
-			t.nl().p(l.T("certpdf.digest_key")).p(" ").c(j.e.keyFingerprint)
+			t.Line().Plain(l.T("certpdf.digest_key")).Plain(" ").Code(j.e.keyFingerprint)
 		}
-		parts = append(parts, t.t)
+		parts = append(parts, t.Text)
 		var msgs []Message
 		for _, ch := range u.Channels {
 			for n, text := range parts {

@@ -264,14 +264,14 @@ func (e *Engine) ActionForm(ctx context.Context, in Input) (Form, error) {
 // actionForm lays out the questions of action a on p as one form.
 func (c *call) actionForm(a Action, p *Proposal) Form {
 	l := c.l
-	t := &richText{}
-	t.c(p.ID).p(" ").b(p.Fields[FieldTitle])
+	t := &RichText{}
+	t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle])
 	if a == Respond {
 		if n := c.respondTo(p); n > 0 {
-			t.nl().b(l.T("label.obstacle_n", "N", n)+":").p(" ", p.Obstacles[n-1].Text)
+			t.Line().Bold(l.T("label.obstacle_n", "N", n)+":").Plain(" ", p.Obstacles[n-1].Text)
 		}
 	}
-	f := Form{Title: l.T("action." + string(a)), Intro: t.t, Submit: l.T("modal.record"), Cancel: l.T("btn.cancel")}
+	f := Form{Title: l.T("action." + string(a)), Intro: t.Text, Submit: l.T("modal.record"), Cancel: l.T("btn.cancel")}
 	def := l.Days(c.e.org.Policy.ReportEvery)
 	for _, q := range actionQuestions[a] {
 		fi := FormInput{Key: q.key, Kind: InputText, Label: l.T("ask."+string(a)+"."+q.key, "Default", def), Optional: q.optional, Max: MaxField, Multiline: true}

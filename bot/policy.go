@@ -121,9 +121,9 @@ func unseen(id string) error {
 // anyone has, but not the sender's units or role, which are nobody else's
 // business there; that is what /help in a direct chat tells.
 func (c *call) groupHelp() {
-	t := &richText{}
-	t.b(c.l.T("help.title")).nl().p(c.l.T("help.intro")).nl()
-	t.nl().p(c.l.T("help.common")).nl()
-	t.nl().i(c.l.T("help.group"))
-	c.reply(t.t)
+	t := &RichText{}
+	t.Bold(c.l.T("help.title")).Line().Plain(c.l.T("help.intro")).Line()
+	t.Line().Plain(c.l.T("help.common")).Line()
+	t.Line().Italic(c.l.T("help.group"))
+	c.reply(t.Text)
 }

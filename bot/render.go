@@ -8,18 +8,18 @@ import (
 
 // recorded is the confirmation an actor gets.
 func (c *call) recorded(l localizer, a Action, p *Proposal) Text {
-	t := &richText{}
+	t := &RichText{}
 	switch a {
 	case Submit, Resubmit:
 		var names []string
 		for _, d := range c.e.deciders(p) {
 			names = append(names, c.e.org.DisplayName(d))
 		}
-		t.p(l.T("msg.submitted", "Leaders", strings.Join(names, ", "))).p(" ").c(p.ID).nl().b(p.Fields[FieldTitle])
-		return t.t
+		t.Plain(l.T("msg.submitted", "Leaders", strings.Join(names, ", "))).Plain(" ").Code(p.ID).Line().Bold(p.Fields[FieldTitle])
+		return t.Text
 	}
-	t.p(l.T("msg.recorded", "Action", l.T("action."+string(a)))).p(" ").c(p.ID).p(" — ").i(l.T("status." + string(p.Status)))
-	return t.t
+	t.Plain(l.T("msg.recorded", "Action", l.T("action."+string(a)))).Plain(" ").Code(p.ID).Plain(" — ").Italic(l.T("status." + string(p.Status)))
+	return t.Text
 }
 
 // notices are the messages an action causes for others than the actor;
@@ -45,18 +45,18 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 		}
 		// Group notices carry the id, title, status and unit only.
 		l := c.e.cat.loc(c.e.org.Language, c.e.org.Location)
-		t := &richText{}
-		t.b(l.T(key)).nl().c(p.ID).p(" ", p.Fields[FieldTitle]).nl().p(u.Name, " — ").i(l.T("status." + string(p.Status)))
+		t := &RichText{}
+		t.Bold(l.T(key)).Line().Code(p.ID).Plain(" ", p.Fields[FieldTitle]).Line().Plain(u.Name, " — ").Italic(l.T("status." + string(p.Status)))
 		if a == Complete {
-			t.nl().p(l.T("label.outcome"), ": ", l.T("outcome."+p.Outcome))
+			t.Line().Plain(l.T("label.outcome"), ": ", l.T("outcome."+p.Outcome))
 		}
 		for _, ch := range u.Channels {
-			out = append(out, Message{ID: NewMessageID(), To: []string{ch}, Text: t.t})
+			out = append(out, Message{ID: NewMessageID(), To: []string{ch}, Text: t.Text})
 		}
 	}
-	head := func(l localizer, key string) *richText {
-		t := &richText{}
-		t.b(l.T(key, "Who", who)).nl().c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
+	head := func(l localizer, key string) *RichText {
+		t := &RichText{}
+		t.Bold(l.T(key, "Who", who)).Line().Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line()
 		return t
 	}
 	switch a {
@@ -66,77 +66,77 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 			key = "notice.resubmitted"
 		}
 		toDeciders(func(l localizer) Body {
-			t := &richText{}
-			t.b(l.T(key, "Who", who, "Unit", c.unitName(p.Unit))).nl()
-			t.t = append(t.t, c.details(l, p)...)
-			return Body{Text: t.t, Buttons: c.buttonsFor(l, p, "")}
+			t := &RichText{}
+			t.Bold(l.T(key, "Who", who, "Unit", c.unitName(p.Unit))).Line()
+			t.Text = append(t.Text, c.details(l, p)...)
+			return Body{Text: t.Text, Buttons: c.buttonsFor(l, p, "")}
 		})
 	case ApprovePilot:
 		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.approved")
 			c.pilotTerms(t, l, p)
-			return Body{Text: t.t, Buttons: proposerButtons(l, p)}
+			return Body{Text: t.Text, Buttons: proposerButtons(l, p)}
 		})
 		toChannels("channel.approved")
 	case RequestRevision:
 		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.revision")
-			t.kv(l.T("label.revision"), ev.Data["note"]).nl().i(l.T("hint.revise", "ID", p.ID))
-			return Body{Text: t.t, Buttons: proposerButtons(l, p)}
+			t.Field(l.T("label.revision"), ev.Data["note"]).Line().Italic(l.T("hint.revise", "ID", p.ID))
+			return Body{Text: t.Text, Buttons: proposerButtons(l, p)}
 		})
 	case Reject:
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, "notice.rejected").kv(l.T("label.reason"), ev.Data["reason"]).t}
+			return Body{Text: head(l, "notice.rejected").Field(l.T("label.reason"), ev.Data["reason"]).Text}
 		})
 	case Withdraw:
-		toDeciders(func(l localizer) Body { return Body{Text: head(l, "notice.withdrawn").t} })
+		toDeciders(func(l localizer) Body { return Body{Text: head(l, "notice.withdrawn").Text} })
 	case Report:
 		toDeciders(func(l localizer) Body {
-			return Body{Text: head(l, "notice.report").kv(l.T("label.report"), ev.Data["text"]).t, Buttons: leaderButtons(l, p)}
+			return Body{Text: head(l, "notice.report").Field(l.T("label.report"), ev.Data["text"]).Text, Buttons: leaderButtons(l, p)}
 		})
 	case RaiseObstacle:
 		n := len(p.Obstacles)
 		toDeciders(func(l localizer) Body {
-			t := head(l, "notice.obstacle").kv(l.T("label.obstacle"), ev.Data["text"]).nl().i(l.T("hint.obstacle_sla", "Days", l.Days(c.e.org.Policy.ObstacleSLA)))
-			return Body{Text: t.t, Buttons: [][]Button{{{Label: l.T("btn.respond"), Data: EncodeButton(buttonVerbs[Respond], p.ID, fmt.Sprint(n))}}}}
+			t := head(l, "notice.obstacle").Field(l.T("label.obstacle"), ev.Data["text"]).Line().Italic(l.T("hint.obstacle_sla", "Days", l.Days(c.e.org.Policy.ObstacleSLA)))
+			return Body{Text: t.Text, Buttons: [][]Button{{{Label: l.T("btn.respond"), Data: EncodeButton(buttonVerbs[Respond], p.ID, fmt.Sprint(n))}}}}
 		})
 	case Respond:
 		toPerson(p.Proposer, func(l localizer) Body {
 			o := p.Obstacles[atoi(ev.Data["n"])-1]
-			return Body{Text: head(l, "notice.responded").kv(l.T("label.obstacle"), o.Text).kv(l.T("label.answer"), ev.Data["answer"]).t}
+			return Body{Text: head(l, "notice.responded").Field(l.T("label.obstacle"), o.Text).Field(l.T("label.answer"), ev.Data["answer"]).Text}
 		})
 	case Check:
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, "notice.checked").kv(l.T("label.verdict"), l.T("choice.verdict."+ev.Data["verdict"])).kv(l.T("label.note"), ev.Data["note"]).t}
+			return Body{Text: head(l, "notice.checked").Field(l.T("label.verdict"), l.T("choice.verdict."+ev.Data["verdict"])).Field(l.T("label.note"), ev.Data["note"]).Text}
 		})
 	case Adjust:
 		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.adjusted")
 			if prev != nil {
 				for _, ch := range adjustments(l, ev, prev) {
-					t.kv(ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
+					t.Field(ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
 				}
 			}
-			return Body{Text: t.t}
+			return Body{Text: t.Text}
 		})
 	case Suspend, Resume:
 		key := map[Action]string{Suspend: "notice.suspended", Resume: "notice.resumed"}[a]
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, key).kv(l.T("label.reason"), ev.Data["reason"]).kv(l.T("label.note"), ev.Data["note"]).t}
+			return Body{Text: head(l, key).Field(l.T("label.reason"), ev.Data["reason"]).Field(l.T("label.note"), ev.Data["note"]).Text}
 		})
 	case Stop:
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, "notice.stopped").kv(l.T("label.reason"), ev.Data["reason"]).kv(l.T("label.violation"), yesNoValue(l, ev.Data["violation"])).t}
+			return Body{Text: head(l, "notice.stopped").Field(l.T("label.reason"), ev.Data["reason"]).Field(l.T("label.violation"), yesNoValue(l, ev.Data["violation"])).Text}
 		})
 		toChannels("channel.stopped")
 	case Complete:
 		toPerson(p.Proposer, func(l localizer) Body {
-			t := head(l, "notice.completed").kv(l.T("label.outcome"), l.T("outcome."+ev.Data["outcome"])).kv(l.T("label.lessons"), ev.Data["lessons"]).
-				kv(l.T("label.recommend"), yesNoValue(l, ev.Data["recommend"]))
+			t := head(l, "notice.completed").Field(l.T("label.outcome"), l.T("outcome."+ev.Data["outcome"])).Field(l.T("label.lessons"), ev.Data["lessons"]).
+				Field(l.T("label.recommend"), yesNoValue(l, ev.Data["recommend"]))
 			if p.Protected() {
-				t.nl().i(l.T("hint.certificate", "ID", p.ID))
+				t.Line().Italic(l.T("hint.certificate", "ID", p.ID))
 			}
-			return Body{Text: t.t}
+			return Body{Text: t.Text}
 		})
 		toChannels("channel.completed")
 	}
@@ -144,9 +144,9 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	if LeaderAction(a) {
 		for _, d := range c.e.deciders(p) {
 			toPerson(d, func(l localizer) Body {
-				t := &richText{}
-				t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl().p(l.T("msg.decided", "Action", l.T("action."+string(a)), "Who", who, "When", l.Time(ev.At)))
-				return Body{Text: t.t}
+				t := &RichText{}
+				t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line().Plain(l.T("msg.decided", "Action", l.T("action."+string(a)), "Who", who, "When", l.Time(ev.At)))
+				return Body{Text: t.Text}
 			})
 		}
 	}
@@ -160,23 +160,23 @@ func atoi(s string) int {
 }
 
 // pilotTerms adds the terms of an approved pilot.
-func (c *call) pilotTerms(t *richText, l localizer, p *Proposal) {
+func (c *call) pilotTerms(t *RichText, l localizer, p *Proposal) {
 	if p.Pilot == nil {
 		return
 	}
-	t.kv(l.T("label.end"), l.Date(p.Pilot.End))
-	t.kv(l.T("label.cadence"), cadence(l, p.Pilot.Cadence.String()))
-	t.kv(l.T("label.conditions"), p.Pilot.Conditions)
+	t.Field(l.T("label.end"), l.Date(p.Pilot.End))
+	t.Field(l.T("label.cadence"), cadence(l, p.Pilot.Cadence.String()))
+	t.Field(l.T("label.conditions"), p.Pilot.Conditions)
 }
 
 // details renders a proposal for those who may see it.
 func (c *call) details(l localizer, p *Proposal) Text {
-	t := &richText{}
-	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
-	t.kv(l.T("label.status"), l.T("status."+string(p.Status)))
-	t.kv(l.T("label.unit"), c.unitName(p.Unit))
-	t.kv(l.T("label.proposer"), c.e.personName(l, p.Proposer, p.ProposerName))
-	t.kv(l.T("label.filed"), l.Time(p.Created))
+	t := &RichText{}
+	t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line()
+	t.Field(l.T("label.status"), l.T("status."+string(p.Status)))
+	t.Field(l.T("label.unit"), c.unitName(p.Unit))
+	t.Field(l.T("label.proposer"), c.e.personName(l, p.Proposer, p.ProposerName))
+	t.Field(l.T("label.filed"), l.Time(p.Created))
 	for _, name := range FormFields[1:] {
 		label, v := l.T("field."+name), p.Fields[name]
 		switch {
@@ -186,34 +186,34 @@ func (c *call) details(l localizer, p *Proposal) Text {
 			// An adjusted scope replaces the proposed one; /history keeps both.
 			label, v = l.T("label.adjusted", "Label", label), p.Pilot.Scope
 		}
-		t.kv(label, v)
+		t.Field(label, v)
 	}
 	if p.Attested {
-		t.nl().p("✓ ", l.T("form.attested"))
+		t.Line().Plain("✓ ", l.T("form.attested"))
 	}
 	c.pilotTerms(t, l, p)
 	if p.Pilot != nil {
-		t.kv(l.T("label.last_report"), timeOrNone(l, p.LastReport))
-		t.kv(l.T("label.last_check"), timeOrNone(l, p.LastCheck))
+		t.Field(l.T("label.last_report"), timeOrNone(l, p.LastReport))
+		t.Field(l.T("label.last_check"), timeOrNone(l, p.LastCheck))
 		if p.Verdict != "" {
-			t.kv(l.T("label.verdict"), l.T("choice.verdict."+p.Verdict))
+			t.Field(l.T("label.verdict"), l.T("choice.verdict."+p.Verdict))
 		}
 	}
 	for _, o := range p.Obstacles {
-		t.nl().b(l.T("label.obstacle_n", "N", o.N)+":").p(" ", o.Text)
+		t.Line().Bold(l.T("label.obstacle_n", "N", o.N)+":").Plain(" ", o.Text)
 		if o.Open() {
-			t.p(" — ").i(l.T("obstacle.open"))
+			t.Plain(" — ").Italic(l.T("obstacle.open"))
 		} else {
-			t.p(" → ", o.Answer)
+			t.Plain(" → ", o.Answer)
 		}
 	}
 	if p.Outcome != "" {
-		t.kv(l.T("label.outcome"), l.T("outcome."+p.Outcome))
+		t.Field(l.T("label.outcome"), l.T("outcome."+p.Outcome))
 	}
 	if p.Status == Stopped {
-		t.kv(l.T("label.violation"), yesNoValue(l, p.Violation))
+		t.Field(l.T("label.violation"), yesNoValue(l, p.Violation))
 	}
-	return t.t
+	return t.Text
 }
 
 // timeOrNone renders an instant, or "none yet" for one that has not come.
@@ -275,15 +275,15 @@ func proposerButtons(l localizer, p *Proposal) [][]Button {
 
 // health renders a pilot's health for its leaders.
 func (e *Engine) health(l localizer, p *Proposal, now time.Time) Text {
-	t := &richText{}
-	t.c(p.ID).p(" ").b(p.Fields[FieldTitle]).p(" — ").i(l.T("status." + string(p.Status))).nl()
+	t := &RichText{}
+	t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Plain(" — ").Italic(l.T("status." + string(p.Status))).Line()
 	days := func(at time.Time) string {
 		if at.IsZero() {
 			return l.T("health.never")
 		}
 		return l.T("health.ago", "D", l.Days(now.Sub(at).Truncate(24*time.Hour)))
 	}
-	t.p(l.T("health.line", "Report", days(p.LastReport), "Check", days(p.LastCheck), "Obstacles", p.OpenObstacles(), "End", l.Date(p.Pilot.End)))
+	t.Plain(l.T("health.line", "Report", days(p.LastReport), "Check", days(p.LastCheck), "Obstacles", p.OpenObstacles(), "End", l.Date(p.Pilot.End)))
 	var flags []string
 	if p.Status == Piloting && now.Sub(p.ReportPeriodStart()) > p.Pilot.Cadence {
 		flags = append(flags, l.T("health.report_overdue"))
@@ -298,9 +298,9 @@ func (e *Engine) health(l localizer, p *Proposal, now time.Time) Text {
 		flags = append(flags, l.T("health.past_end"))
 	}
 	if len(flags) > 0 {
-		t.nl().b("⚠ " + strings.Join(flags, "; "))
+		t.Line().Bold("⚠ " + strings.Join(flags, "; "))
 	}
-	return t.t
+	return t.Text
 }
 
 // history renders the process of p step by step: when, who did what, to
@@ -311,10 +311,10 @@ func (c *call) history(p *Proposal) error {
 		return err
 	}
 	l := c.l
-	t := &richText{}
-	t.b(l.T("history.title")).p(" ").c(p.ID).nl().b(p.Fields[FieldTitle])
+	t := &RichText{}
+	t.Bold(l.T("history.title")).Plain(" ").Code(p.ID).Line().Bold(p.Fields[FieldTitle])
 	replay(p.ID, evs, func(ev Event, before, after *Proposal) {
-		t.nl().nl().b(l.T("history.step", "N", ev.Seq, "Action", l.T("action."+string(ev.Action)))).p(" — ", l.Time(ev.At)).nl()
+		t.Line().Line().Bold(l.T("history.step", "N", ev.Seq, "Action", l.T("action."+string(ev.Action)))).Plain(" — ", l.Time(ev.At)).Line()
 		c.step(t, l, ev, before, after)
 		if ev.From != ev.To {
 			status := l.T("status." + string(ev.To))
@@ -324,8 +324,8 @@ func (c *call) history(p *Proposal) error {
 			detail(t, l.T("label.status"), status)
 		}
 	})
-	t.nl().nl().b(l.T("cert.head", "N", len(evs))).nl().c(p.Head)
-	c.reply(t.t)
+	t.Line().Line().Bold(l.T("cert.head", "N", len(evs))).Line().Code(p.Head)
+	c.reply(t.Text)
 	return nil
 }
 
@@ -340,24 +340,24 @@ func (c *call) certificate(p *Proposal) error {
 	}
 	l := c.l
 	proposer := c.e.personName(l, p.Proposer, p.ProposerName)
-	t := &richText{}
-	t.b(l.T("cert.title")).nl()
+	t := &RichText{}
+	t.Bold(l.T("cert.title")).Line()
 	if p.Protected() {
-		t.i(l.T("cert.protected", "Name", proposer))
+		t.Italic(l.T("cert.protected", "Name", proposer))
 	} else {
-		t.i(l.T("cert.not_protected", "Why", l.T("cert.why_not."+notProtectedReason(p))))
+		t.Italic(l.T("cert.not_protected", "Why", l.T("cert.why_not."+notProtectedReason(p))))
 	}
-	t.nl().nl().c(p.ID).p(" ").b(p.Fields[FieldTitle]).nl()
-	t.kv(l.T("label.proposer"), proposer)
-	t.kv(l.T("label.unit"), c.unitName(p.Unit))
-	t.kv(l.T("label.status"), l.T("status."+string(p.Status)))
-	t.nl().nl().b(l.T("cert.steps"))
+	t.Line().Line().Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Line()
+	t.Field(l.T("label.proposer"), proposer)
+	t.Field(l.T("label.unit"), c.unitName(p.Unit))
+	t.Field(l.T("label.status"), l.T("status."+string(p.Status)))
+	t.Line().Line().Bold(l.T("cert.steps"))
 	replay(p.ID, evs, func(ev Event, before, after *Proposal) {
-		t.nl().b(l.Time(ev.At)).p(" — ")
+		t.Line().Bold(l.Time(ev.At)).Plain(" — ")
 		c.step(t, l, ev, before, after)
 	})
-	t.nl().nl().b(l.T("cert.head", "N", len(evs))).nl().c(p.Head).nl().i(l.T("cert.verify"))
-	c.reply(t.t)
+	t.Line().Line().Bold(l.T("cert.head", "N", len(evs))).Line().Code(p.Head).Line().Italic(l.T("cert.verify"))
+	c.reply(t.Text)
 	return nil
 }
 
@@ -466,24 +466,24 @@ func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepTe
 
 // step writes one step of the process: its sentence, then its details,
 // indented, a line each.
-func (c *call) step(t *richText, l localizer, ev Event, before, after *Proposal) {
+func (c *call) step(t *RichText, l localizer, ev Event, before, after *Proposal) {
 	st := c.e.describe(l, ev, before, after)
-	t.p(st.Sentence)
+	t.Plain(st.Sentence)
 	for _, d := range st.Details {
-		t.nl().p("   ")
+		t.Line().Plain("   ")
 		if d.Label != "" {
-			t.b(d.Label + ": ")
+			t.Bold(d.Label + ": ")
 		}
-		t.p(d.Value)
+		t.Plain(d.Value)
 	}
 }
 
 // detail adds an indented "label: value" line; an empty value adds none.
-func detail(t *richText, label, value string) {
+func detail(t *RichText, label, value string) {
 	if value == "" {
 		return
 	}
-	t.nl().p("   ").b(label + ": ").p(clip(value, 500))
+	t.Line().Plain("   ").Bold(label + ": ").Plain(clip(value, 500))
 }
 
 // yesNoValue renders a recorded yes/no answer.
