@@ -337,7 +337,7 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 // file has no name for them, so that the record can name them later.
 func (c *call) withName(data map[string]string) map[string]string {
 	if p := c.e.org.Person(c.person); (p == nil || p.Name == "") && c.in.Name != "" {
-		data[DataActorName] = clip(c.in.Name, 80)
+		data[DataActorName] = Clip(c.in.Name, 80)
 	}
 	return data
 }

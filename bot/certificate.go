@@ -196,7 +196,7 @@ func (e *Engine) certificateDoc(l localizer, p *Proposal, evs []Event, now time.
 			v = l.T("certpdf.kind." + v)
 		}
 		if v != "" {
-			d.Fields = append(d.Fields, CertificateField{l.T("certpdf.field." + k), clip(v, 600)})
+			d.Fields = append(d.Fields, CertificateField{l.T("certpdf.field." + k), Clip(v, 600)})
 		}
 	}
 	if p.Attested {
@@ -214,7 +214,7 @@ func (e *Engine) certificateDoc(l localizer, p *Proposal, evs []Event, now time.
 			if dt.Label == "" { // the attestations: the PDF's font has no ✓
 				more = append(more, strings.TrimPrefix(dt.Value, "✓ "))
 			} else {
-				more = append(more, dt.Label+": "+clip(dt.Value, 300))
+				more = append(more, dt.Label+": "+Clip(dt.Value, 300))
 			}
 		}
 		if len(more) > 0 {

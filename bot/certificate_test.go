@@ -87,15 +87,3 @@ func TestCertificateSendsTheSignedPDF(t *testing.T) {
 
 // The digest witnesses the signing key in the units' channels, beside the
 // chain heads.
-func TestDigestNamesTheSigningKey(t *testing.T) {
-	h := newHarness(t)
-	id := h.FileProposal(cadre)
-	e, err := bot.New(bot.Config{Org: h.Org, Store: h.Store, Clock: h.Clock, KeyFingerprint: "SHA256:AInwKwgNkapBFjny"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sent := runJobAt(t, h, e, bot.JobDigest, h.Clock.Now(), false)
-	text := only(t, sent, "console:#tnmt").Text.String()
-	contains(t, text, id+" #1 "+h.Proposal(id).Head)
-	contains(t, text, "Hồ sơ làm căn cứ bảo vệ cán bộ được ký bằng khóa có dấu vân tay: SHA256:AInwKwgNkapBFjny")
-}

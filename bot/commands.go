@@ -143,12 +143,13 @@ func (c *call) argID(rest, cmd string) (string, error) {
 	}
 	id, ok := ParseID(f[0])
 	if !ok {
-		return "", invalid("err.bad_id", "ID", clip(f[0], 40))
+		return "", invalid("err.bad_id", "ID", Clip(f[0], 40))
 	}
 	return id, nil
 }
 
-func clip(s string, n int) string {
+// Clip shortens s to n characters, marking the cut with an ellipsis.
+func Clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -258,7 +259,7 @@ func (c *call) personName() string {
 	if p := c.e.org.Person(c.person); p != nil && p.Name != "" {
 		return p.Name
 	}
-	return clip(strings.TrimSpace(c.in.Name), 80)
+	return Clip(strings.TrimSpace(c.in.Name), 80)
 }
 
 // displayName is the sender's name from the org file, else the platform's.
@@ -267,7 +268,7 @@ func (c *call) displayName() string {
 		return p.Name
 	}
 	if c.in.Name != "" {
-		return clip(c.in.Name, 80)
+		return Clip(c.in.Name, 80)
 	}
 	return c.in.Sender
 }
@@ -362,6 +363,21 @@ func (e *Engine) inCharge(person string, p *Proposal) bool {
 		}
 	}
 	return false
+}
+
+// Deciders lists the people in charge of p: the leaders of its unit and,
+// once it is escalated, of the units it moved up to (docs/rules/who.md),
+// never its proposer.
+func (e *Engine) Deciders(p *Proposal) []string { return e.deciders(p) }
+
+// UnitName is a unit's name, by id.
+func (e *Engine) UnitName(id string) string { return e.unitName(id) }
+
+func (e *Engine) unitName(id string) string {
+	if u := e.org.Unit(id); u != nil {
+		return u.Name
+	}
+	return id
 }
 
 // deciders lists the people in charge of p.

@@ -11,7 +11,10 @@
 //   - the guided and one-message proposal forms (form.go, parse.go);
 //   - every user-facing string, in Vietnamese and English catalogs
 //     (locales/*.yaml, through go-i18n);
-//   - the Deliverer that drains the outbox through each platform's Sender.
+//   - the Deliverer that drains the outbox through each platform's Sender;
+//   - the escalations the schedules decide (Escalate), recorded like
+//     every action; the jobs themselves live in package schedules, which
+//     writes its lists with the engine's words (Words, Render, RichText).
 //
 // It declares the interfaces it needs — Store, Outbox, Sender, Clock — and
 // the storage and adapter packages implement them; it imports neither.

@@ -32,9 +32,6 @@ type Config struct {
 	// (SANGKIEN_PUBLIC_URL); platforms that cannot upload a file get a
 	// link there.
 	PublicURL string
-	// KeyFingerprint names the key that signs the records; the weekly
-	// digest publishes it beside the chain heads.
-	KeyFingerprint string
 	// Inbound limits the updates one person sends (throttle.go); zero
 	// means DefaultInbound, a negative N no limit.
 	Inbound Limit
@@ -55,10 +52,9 @@ type Engine struct {
 	// inbound is the inbound rate limit (throttle.go).
 	inbound Limit
 
-	certifier      Certifier
-	publicURL      string
-	keyFingerprint string
-	web            WebSignIn
+	certifier Certifier
+	publicURL string
+	web       WebSignIn
 }
 
 // New returns an engine.
@@ -71,8 +67,7 @@ func New(c Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
-		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"),
-		keyFingerprint: c.KeyFingerprint, inbound: c.Inbound, web: c.Web}
+		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"), inbound: c.Inbound, web: c.Web}
 	if e.inbound == (Limit{}) {
 		e.inbound = DefaultInbound
 	}

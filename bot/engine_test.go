@@ -25,11 +25,7 @@ const (
 // newHarness returns a harness where everyone reads English.
 func newHarness(t *testing.T) *bottest.Harness {
 	t.Helper()
-	h := bottest.New(t, nil)
-	for _, who := range []string{cadre, cadre2, leader, parent, visitor} {
-		h.SetLang(who, "en")
-	}
-	return h
+	return bottest.English(t)
 }
 
 func contains(t *testing.T, got, want string) {

@@ -154,7 +154,7 @@ func (c *call) askField(d *Dialog) {
 		n := slices.Index(FormFields, d.Step) + 1
 		t.Bold(l.T("form.step", "N", n, "Of", len(FormFields), "Field", l.T("field."+d.Step))).Line().Plain(l.T("form.ask." + d.Step))
 		if v := d.Fields[d.Step]; v != "" {
-			t.Line().Italic(l.T("form.current")).Plain(" ", clip(v, 300))
+			t.Line().Italic(l.T("form.current")).Plain(" ", Clip(v, 300))
 		}
 		if d.Step == FieldDuration {
 			t.Line().Italic(l.T("ask.optional"))

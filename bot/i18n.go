@@ -229,6 +229,15 @@ func (l localizer) Days(d time.Duration) string {
 	return l.Tn("unit.days", days) + " " + l.Tn("unit.hours", hours)
 }
 
+// Age formats how long something has waited: whole days, or whole hours
+// below a day.
+func (l localizer) Age(d time.Duration) string {
+	if d >= 24*time.Hour {
+		return l.Days(d.Truncate(24 * time.Hour))
+	}
+	return l.Days(d.Truncate(time.Hour))
+}
+
 // RichText builds a Text span by span: the engine's messages and the
 // schedules' lists are written with it.
 type RichText struct{ Text Text }

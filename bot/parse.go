@@ -258,7 +258,7 @@ func ParseDate(s string) (string, error) {
 	} else if g := yearFirst.FindStringSubmatch(k); g != nil {
 		y, m, d = g[1], g[2], g[3]
 	} else {
-		return "", &Error{Code: EInvalid, Key: "err.date", Data: map[string]any{"Text": clip(strings.TrimSpace(s), 40)}}
+		return "", &Error{Code: EInvalid, Key: "err.date", Data: map[string]any{"Text": Clip(strings.TrimSpace(s), 40)}}
 	}
 	day, _ := strconv.Atoi(d)
 	month, _ := strconv.Atoi(m)
@@ -306,7 +306,7 @@ func ParseCadence(s string) (time.Duration, error) {
 	for _, once := range []string{"/lan", "/ lan", " mot lan", " 1 lan", " once"} {
 		k = strings.TrimSpace(strings.TrimSuffix(k, once))
 	}
-	bad := &Error{Code: EInvalid, Key: "err.cadence", Data: map[string]any{"Text": clip(strings.TrimSpace(s), 40)}}
+	bad := &Error{Code: EInvalid, Key: "err.cadence", Data: map[string]any{"Text": Clip(strings.TrimSpace(s), 40)}}
 	var hours int
 	if days, ok := cadenceWords[k]; ok {
 		hours = days * 24
@@ -326,7 +326,7 @@ func ParseCadence(s string) (time.Duration, error) {
 	case hours%24 != 0:
 		return 0, &Error{Code: EInvalid, Key: "err.cadence_whole_days", Data: map[string]any{"Hours": hours}}
 	case hours < int(minCadence/time.Hour) || hours > int(maxCadence/time.Hour):
-		return 0, &Error{Code: EInvalid, Key: "err.cadence_range", Data: map[string]any{"Text": clip(strings.TrimSpace(s), 40)}}
+		return 0, &Error{Code: EInvalid, Key: "err.cadence_range", Data: map[string]any{"Text": Clip(strings.TrimSpace(s), 40)}}
 	}
 	return time.Duration(hours) * time.Hour, nil
 }

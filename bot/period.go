@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"context"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // One person hears about one item at most once per job period: an
@@ -10,22 +12,23 @@ import (
 // reminder for the item in that period, also when the job runs again in
 // the period (a manual `jobs run`, a replica finishing a run that died).
 
-// toldByEscalation lists the people an escalation of p for reason told
-// in this run's period: fresh (told by this run) and those told by an
-// earlier run for the same firing, read from p's events. Round trips:
-// none unless p is escalated and changed since the firing; then 1.
-func (j *jobRun) toldByEscalation(p *Proposal, reason string, fresh []string) ([]string, error) {
+// ToldByEscalation lists the people an escalation of p for reason told
+// in a job's period, which began at firing: fresh (told by this run) and
+// those told by an earlier run for the same firing, read from p's events.
+// Round trips: none unless p is escalated and changed since the firing;
+// then 1.
+func (e *Engine) ToldByEscalation(ctx context.Context, p *Proposal, reason string, firing time.Time, fresh []string) ([]string, error) {
 	told := slices.Clone(fresh)
-	if p.Escalation == 0 || p.Updated.Before(j.firing) {
+	if p.Escalation == 0 || p.Updated.Before(firing) {
 		return told, nil
 	}
-	evs, err := j.e.store.Events(j.ctx, p.ID)
+	evs, err := e.store.Events(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
 	level := 0
 	at := func(n int) []string {
-		return j.e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: n})
+		return e.deciders(&Proposal{Unit: p.Unit, Proposer: p.Proposer, Escalation: n})
 	}
 	for _, ev := range evs {
 		switch ev.Action {
@@ -33,7 +36,7 @@ func (j *jobRun) toldByEscalation(p *Proposal, reason string, fresh []string) ([
 			level, _ = strconv.Atoi(ev.Data["escalation"])
 		case Escalate:
 			n, _ := strconv.Atoi(ev.Data["level"])
-			if !ev.At.Before(j.firing) && ev.Data["reason"] == reason {
+			if !ev.At.Before(firing) && ev.Data["reason"] == reason {
 				before := at(level)
 				for _, d := range at(n) {
 					if !slices.Contains(before, d) && !slices.Contains(told, d) {

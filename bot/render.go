@@ -236,8 +236,10 @@ func (c *call) buttonsFor(l localizer, p *Proposal, person string) [][]Button {
 	return nil
 }
 
-func btn(l localizer, key string, a Action, id string) Button {
-	return Button{Label: l.T(key), Data: EncodeButton(buttonVerbs[a], id)}
+// btn is the button labelled key that begins a on proposal id (args: an
+// obstacle's number for Respond).
+func btn(l localizer, key string, a Action, id string, args ...string) Button {
+	return Button{Label: l.T(key), Data: EncodeButton(buttonVerbs[a], append([]string{id}, args...)...)}
 }
 
 func leaderButtons(l localizer, p *Proposal) [][]Button {
@@ -273,10 +275,53 @@ func proposerButtons(l localizer, p *Proposal) [][]Button {
 	return nil
 }
 
-// health renders a pilot's health for its leaders.
+// health renders a pilot's health for its leaders: its id, title and
+// status, then pilotHealth.
 func (e *Engine) health(l localizer, p *Proposal, now time.Time) Text {
 	t := &RichText{}
 	t.Code(p.ID).Plain(" ").Bold(p.Fields[FieldTitle]).Plain(" — ").Italic(l.T("status." + string(p.Status))).Line()
+	t.Text = append(t.Text, e.pilotHealth(l, p, now)...)
+	return t.Text
+}
+
+// PilotHealth renders a pilot's health in w's language, as of now: its last
+// report and check, open obstacles, end date, and what needs attention
+// (NeedsAttention).
+func (e *Engine) PilotHealth(w Words, p *Proposal, now time.Time) Text {
+	return e.pilotHealth(w.l, p, now)
+}
+
+// NeedsAttention reports whether a pilot needs its leaders' attention as of
+// now: a report overdue, off track at the last check, an open obstacle, or
+// past its end date.
+func (e *Engine) NeedsAttention(p *Proposal, now time.Time) bool {
+	return len(e.attention(p, now)) > 0
+}
+
+// attention lists the catalog keys of what needs attention in a pilot.
+func (e *Engine) attention(p *Proposal, now time.Time) []string {
+	if p.Pilot == nil {
+		return nil
+	}
+	var keys []string
+	if p.Status == Piloting && now.Sub(p.ReportPeriodStart()) > p.Pilot.Cadence {
+		keys = append(keys, "health.report_overdue")
+	}
+	if p.Verdict == "off_track" {
+		keys = append(keys, "health.off_track")
+	}
+	if p.OpenObstacles() > 0 {
+		keys = append(keys, "health.obstacles_open")
+	}
+	// Past its end from the day after the end date.
+	if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, e.org.Location); err == nil && !now.Before(end.AddDate(0, 0, 1)) {
+		keys = append(keys, "health.past_end")
+	}
+	return keys
+}
+
+func (e *Engine) pilotHealth(l localizer, p *Proposal, now time.Time) Text {
+	t := &RichText{}
 	days := func(at time.Time) string {
 		if at.IsZero() {
 			return l.T("health.never")
@@ -285,17 +330,8 @@ func (e *Engine) health(l localizer, p *Proposal, now time.Time) Text {
 	}
 	t.Plain(l.T("health.line", "Report", days(p.LastReport), "Check", days(p.LastCheck), "Obstacles", p.OpenObstacles(), "End", l.Date(p.Pilot.End)))
 	var flags []string
-	if p.Status == Piloting && now.Sub(p.ReportPeriodStart()) > p.Pilot.Cadence {
-		flags = append(flags, l.T("health.report_overdue"))
-	}
-	if p.Verdict == "off_track" {
-		flags = append(flags, l.T("health.off_track"))
-	}
-	if p.OpenObstacles() > 0 {
-		flags = append(flags, l.T("health.obstacles_open"))
-	}
-	if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, e.org.Location); err == nil && now.After(end.AddDate(0, 0, 1)) {
-		flags = append(flags, l.T("health.past_end"))
+	for _, key := range e.attention(p, now) {
+		flags = append(flags, l.T(key))
 	}
 	if len(flags) > 0 {
 		t.Line().Bold("⚠ " + strings.Join(flags, "; "))
@@ -407,7 +443,7 @@ func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepTe
 	st := StepText{Sentence: l.T("cert.ev."+string(ev.Action), kv...)}
 	add := func(label, value string) {
 		if value != "" {
-			st.Details = append(st.Details, Detail{label, clip(value, 500)})
+			st.Details = append(st.Details, Detail{label, Clip(value, 500)})
 		}
 	}
 	switch ev.Action {
@@ -483,7 +519,7 @@ func detail(t *RichText, label, value string) {
 	if value == "" {
 		return
 	}
-	t.Line().Plain("   ").Bold(label + ": ").Plain(clip(value, 500))
+	t.Line().Plain("   ").Bold(label + ": ").Plain(Clip(value, 500))
 }
 
 // yesNoValue renders a recorded yes/no answer.
@@ -541,7 +577,7 @@ func adjustments(l localizer, ev Event, before *Proposal) []change {
 		if ch.old == "" {
 			ch.old = l.T("label.none_yet")
 		}
-		ch.old, ch.new = clip(ch.old, 240), clip(ch.new, 240)
+		ch.old, ch.new = Clip(ch.old, 240), Clip(ch.new, 240)
 		out = append(out, ch)
 	}
 	return out
@@ -619,6 +655,14 @@ func notProtectedReason(p *Proposal) string {
 		return "violation"
 	}
 	return "not_finished"
+}
+
+// Render builds a message to the addresses to (a person:ID reaches that
+// person where the deliverer finds them) in every language: f writes the
+// body in the words it is given, and the deliverer picks each recipient's
+// language. A non-empty key makes the message once only (Message.Key).
+func (e *Engine) Render(to []string, key string, f func(w Words) Body) Message {
+	return e.render(to, key, func(l localizer) Body { return f(Words{l}) })
 }
 
 // render builds a message in every language: Text in the org's language

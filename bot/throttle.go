@@ -93,7 +93,7 @@ func (c *call) wrongJoin(code string) error {
 		return err
 	}
 	if t.Until.After(c.now) {
-		return invalid("throttle.join_wrong", "Code", clip(code, 40), "N", t.Failures, "Wait", c.wait(t.Until.Sub(c.now)))
+		return invalid("throttle.join_wrong", "Code", Clip(code, 40), "N", t.Failures, "Wait", c.wait(t.Until.Sub(c.now)))
 	}
-	return invalid("err.join_code", "Code", clip(code, 40))
+	return invalid("err.join_code", "Code", Clip(code, 40))
 }

@@ -76,6 +76,19 @@ func (w Words) Date(d string) string { return w.l.Date(d) }
 // Days renders a duration in days.
 func (w Words) Days(d time.Duration) string { return w.l.Days(d) }
 
+// Age renders how long something has waited: whole days, or whole hours
+// below a day.
+func (w Words) Age(d time.Duration) string { return w.l.Age(d) }
+
+// Clock renders the time of day of an instant in the org's time zone.
+func (w Words) Clock(t time.Time) string { return w.l.Clock(t.In(w.l.tz)) }
+
+// Button is the button labelled by message key that begins action a on
+// proposal id (args: an obstacle's number for Respond).
+func (w Words) Button(key string, a Action, id string, args ...string) Button {
+	return btn(w.l, key, a, id, args...)
+}
+
 // Has reports whether the catalog has message id.
 func (w Words) Has(id string) bool { return w.l.c.Has(w.l.lang, id) }
 
@@ -245,7 +258,7 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 	}
 	pid, ok := ParseID(id)
 	if !ok {
-		return nil, &Error{Code: ENotFound, Key: "err.not_found", Data: map[string]any{"ID": clip(id, 40)}}
+		return nil, &Error{Code: ENotFound, Key: "err.not_found", Data: map[string]any{"ID": Clip(id, 40)}}
 	}
 	p, err := c.viewable(pid)
 	if err != nil {
@@ -268,9 +281,6 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }
-
-// UnitName is a unit's name, by id.
-func (e *Engine) UnitName(id string) string { return e.unitName(id) }
 
 // WebHistories reads the history of every item of r, by id, for the
 // export of what the reader may read. Round trips: 1 per item.

@@ -26,7 +26,7 @@
 //	    channels: ["telegram:-1001"]  # group chats that hear notices and the digest
 //	    join_code: TU-H4RB-7ZQE       # for /join; unique; random (config check warns on guessable)
 //	policy: {review_sla: 120h, escalate_after: 240h, report_every: 14d, obstacle_sla: 72h}
-//	schedules: {digest: "0 17 * * 5"} # jobs left out keep DefaultSchedules
+//	schedules: {digest: "0 17 * * 5"} # jobs left out keep their defaults (docs/rules/jobs.md)
 //
 // Durations are Go durations (72h, 90m) or whole days (5d, or a bare 14);
 // see ParseDuration. Unknown keys are errors, so a misspelt key is never

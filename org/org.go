@@ -19,7 +19,7 @@ type Org struct {
 	People    []Person
 	Units     []Unit
 	Policy    Policy
-	Schedules map[string]string // job name -> cron spec, defaults filled in
+	Schedules map[string]string // job name -> cron spec, as the file gives it (schedules.Specs adds the defaults)
 	Demo      bool              // the built-in demo org
 	Source    string            // file path, or "built-in demo"
 
@@ -67,18 +67,10 @@ var DefaultPolicy = Policy{
 	ObstacleSLA:   72 * time.Hour,
 }
 
-// JobNames lists the scheduled jobs in the order of docs/rules/jobs.md.
+// JobNames are the jobs an org file's schedules section may name, in the
+// order of docs/rules/jobs.md. What each does and its default spec are in
+// the schedules package's job table.
 var JobNames = []string{"review_reminders", "supervision", "report_prompts", "obstacle_followup", "pilot_end", "digest"}
-
-// DefaultSchedules is the cron spec of each job an org file leaves out.
-var DefaultSchedules = map[string]string{
-	"review_reminders":  "0 8 * * 1-5",
-	"supervision":       "0 8 * * 1",
-	"report_prompts":    "0 9 * * *",
-	"obstacle_followup": "0 10 * * *",
-	"pilot_end":         "0 8 * * *",
-	"digest":            "0 17 * * 5",
-}
 
 // DemoSource is the Source of the built-in demo org.
 const DemoSource = "built-in demo"

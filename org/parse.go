@@ -645,10 +645,7 @@ func formatDuration(d time.Duration) string {
 }
 
 func (p *parser) schedules(n *yaml.Node, loc *time.Location) map[string]string {
-	out := make(map[string]string, len(JobNames))
-	for _, job := range JobNames {
-		out[job] = DefaultSchedules[job]
-	}
+	out := map[string]string{}
 	f, _ := p.fields("schedules", n, JobNames...)
 	if loc == nil {
 		loc = time.UTC

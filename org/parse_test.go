@@ -70,9 +70,12 @@ func TestParseExample(t *testing.T) {
 				Channels: []string{"telegram:-1002", "slack:C123"}, JoinCode: "TNMT-KYGU-9N7J",
 			},
 		},
-		Policy:    Policy{ReviewSLA: 120 * time.Hour, EscalateAfter: 240 * time.Hour, ReportEvery: 336 * time.Hour, ObstacleSLA: 72 * time.Hour},
-		Schedules: DefaultSchedules,
-		Source:    "example.yaml",
+		Policy: Policy{ReviewSLA: 120 * time.Hour, EscalateAfter: 240 * time.Hour, ReportEvery: 336 * time.Hour, ObstacleSLA: 72 * time.Hour},
+		Schedules: map[string]string{
+			"review_reminders": "0 8 * * 1-5", "supervision": "0 8 * * 1", "report_prompts": "0 9 * * *",
+			"obstacle_followup": "0 10 * * *", "pilot_end": "0 8 * * *", "digest": "0 17 * * 5",
+		},
+		Source: "example.yaml",
 	}
 	if diff := cmp.Diff(want, o, orgCompare...); diff != "" {
 		t.Errorf("example.yaml (-want +got):\n%s", diff)
@@ -90,17 +93,13 @@ func TestParseDefaultsAndResolution(t *testing.T) {
 	}{
 		{"timezone, language, policy and schedules default", with(), func(t *testing.T, o *Org) {
 			got := []any{o.Timezone, o.Location.String(), o.Language, o.Policy, o.Schedules}
-			want := []any{"Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", "vi", DefaultPolicy, DefaultSchedules}
+			want := []any{"Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", "vi", DefaultPolicy, map[string]string{}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		}},
-		{"a job left out keeps its default", with(`schedules: {digest: "30 16 * * 5"}`), func(t *testing.T, o *Org) {
-			want := map[string]string{}
-			for k, v := range DefaultSchedules {
-				want[k] = v
-			}
-			want["digest"] = "30 16 * * 5"
+		{"the file's schedules are kept as given", with(`schedules: {digest: "30 16 * * 5"}`), func(t *testing.T, o *Org) {
+			want := map[string]string{"digest": "30 16 * * 5"}
 			if diff := cmp.Diff(want, o.Schedules); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -1,20 +1,32 @@
-// Package schedules runs the jobs of docs/rules/jobs.md on cron specs
-// (github.com/robfig/cron/v3) in the organisation's time zone.
+// Package schedules holds the jobs of docs/rules/jobs.md and runs them on
+// cron specs (github.com/robfig/cron/v3) in the organisation's time zone.
 //
-// A Scheduler knows when each job is due; what a job does lives in the
-// engine (bot.Engine.RunJob), which cmd/sangkien passes in as the Func.
-// At each firing the scheduler calls the Func with the job's name and the
-// scheduled time of the firing (not the moment it happened to start), so
-// that every replica names the same firing the same way: the engine claims
-// each firing by (job, scheduled time) in Redis, and of several replicas
-// one runs it.
+// # Jobs
+//
+// The job table (jobs.go) names each job, its default spec and what it
+// does. A Runner runs one firing of a job: it reads what is due from the
+// Store's indexes, lists each person's items in one message per run
+// (lists.go), and sends them through the outbox; the escalations it
+// decides are recorded by the engine (bot.Engine.Escalate), through the
+// commit every action takes. The words are the engine's (bot.Words,
+// bot.Engine.Render), so that a list reads in each recipient's language.
+// The digest's chart is drawn by internal/weekchart.
+//
+// # Scheduler
+//
+// A Scheduler knows when each job is due; cmd/sangkien passes a Runner's
+// Run in as the Func. At each firing the scheduler calls the Func with the
+// job's name and the scheduled time of the firing (not the moment it
+// happened to start), so that every replica names the same firing the
+// same way: the Runner claims each firing by (job, scheduled time) in
+// Redis, and of several replicas one runs it.
 //
 // # Specs
 //
 // Specs are the standard five fields (minute hour day-of-month month
 // day-of-week), read in the org's time zone through cron.WithLocation; the
-// defaults are org.DefaultSchedules and the org file's schedules section
-// overrides them job by job.
+// defaults are in the job table and the org file's schedules section
+// overrides them job by job (Specs).
 //
 // # Daylight saving
 //

@@ -13,16 +13,16 @@ import (
 func ExampleLatestFiring() {
 	hcm, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
 	now := time.Date(2026, 3, 11, 15, 0, 0, 0, hcm) // a Wednesday afternoon
-	at, _ := schedules.LatestFiring(org.DefaultSchedules["supervision"], hcm, now)
+	at, _ := schedules.LatestFiring(schedules.Specs(org.Demo())[schedules.Supervision], hcm, now)
 	fmt.Println(at.Format("Mon 2006-01-02 15:04 MST"))
 	// Output: Mon 2026-03-09 08:00 +07
 }
 
-// A scheduler on an org's specs; serve runs it with Run(ctx) and the
-// engine's RunJob as the Func.
+// A scheduler on an org's specs; serve runs it with Run(ctx) and a
+// Runner's Run as the Func.
 func ExampleNew() {
 	s, err := schedules.New(schedules.FromOrg(org.Demo(), func(ctx context.Context, job string, firing time.Time) error {
-		return nil // bot.Engine.RunJob in cmd/sangkien
+		return nil // (*schedules.Runner).Run in cmd/sangkien
 	}, nil))
 	if err != nil {
 		panic(err)

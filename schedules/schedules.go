@@ -19,7 +19,7 @@ type Func func(ctx context.Context, job string, firing time.Time) error
 
 // Config configures a Scheduler.
 type Config struct {
-	// Specs maps each job to its cron spec (org.Org.Schedules).
+	// Specs maps each job to its cron spec (Specs of the org).
 	Specs map[string]string
 	// Location is the time zone the specs are read in (org.Org.Location).
 	Location *time.Location
@@ -55,9 +55,10 @@ type Scheduler struct {
 	stop   context.Context // set by the first Stop
 }
 
-// FromOrg is the Config of an org's schedules.
+// FromOrg is the Config of an org's schedules: every job of the table on
+// the org file's spec or its default (Specs).
 func FromOrg(o *org.Org, run Func, log *slog.Logger) Config {
-	return Config{Specs: o.Schedules, Location: o.Location, Run: run, Log: log}
+	return Config{Specs: Specs(o), Location: o.Location, Run: run, Log: log}
 }
 
 // New parses the specs and builds a scheduler; it refuses a spec it cannot

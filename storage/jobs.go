@@ -12,11 +12,10 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// What the scheduled jobs keep (bot.JobStore): the claim on each firing
-// and the weekly counts of the digest's chart. The messages they enqueue
-// go through the outbox (EnqueueNew, outbox.go).
-
-var _ bot.JobStore = (*Store)(nil)
+// What the scheduled jobs keep (schedules.Store, which cmd/sangkien
+// holds this Store to): the claim on each firing and the weekly counts of
+// the digest's chart. The messages they enqueue go through the outbox
+// (EnqueueNew, outbox.go).
 
 // How long the job markers live.
 const (

@@ -15,6 +15,7 @@ import (
 	"github.com/sangkien/sangkien/adapters/console"
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/bottest"
+	"github.com/sangkien/sangkien/schedules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
@@ -112,7 +113,8 @@ func playScript(t *testing.T, lang, path string) string {
 			}
 			h.Clock.Advance(days * 24)
 		case "job":
-			if _, err := h.Engine.RunJob(ctx, h.Store, bot.JobRun{Name: arg, Firing: h.Clock.Now(), Manual: true}); err != nil {
+			r := &schedules.Runner{Engine: h.Engine, Store: h.Store, Clock: h.Clock}
+			if _, err := r.Run(ctx, schedules.Firing{Job: arg, At: h.Clock.Now(), Manual: true}); err != nil {
 				t.Fatalf("%s:%d: %v", path, n, err)
 			}
 			if err := ad.Flush(ctx); err != nil {

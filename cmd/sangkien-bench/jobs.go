@@ -14,6 +14,7 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/org"
+	"github.com/sangkien/sangkien/schedules"
 	"github.com/sangkien/sangkien/storage"
 )
 
@@ -155,14 +156,15 @@ func (b *jobBench) run(job string, replicas int) jobRow {
 	stopRedis := sampleRedis(ctx, b.rdb)
 	cmdBefore := commandCalls(ctx, b.rdb)
 
-	reps := make([]*bot.JobReport, replicas)
+	reps := make([]*schedules.Report, replicas)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range replicas {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := engines[i].RunJob(ctx, stores[i], bot.JobRun{Name: job, Firing: b.firing})
+			runner := &schedules.Runner{Engine: engines[i], Store: stores[i]}
+			r, err := runner.Run(ctx, schedules.Firing{Job: job, At: b.firing})
 			if err != nil {
 				log.Fatalf("%s: %v", job, err)
 			}
@@ -248,20 +250,20 @@ func jobFigures(ctx context.Context, url string, rdb *redis.Client, units, pilot
 	b.submit(per)
 	seedTime := time.Since(t0)
 	b.approve(pct(1))
-	rows = append(rows, b.run(bot.JobSupervision, 1)) // 1% of the store piloting
+	rows = append(rows, b.run(schedules.Supervision, 1)) // 1% of the store piloting
 	b.approve(pct(10) - pct(1))
-	rows = append(rows, b.run(bot.JobSupervision, 1)) // 10%
+	rows = append(rows, b.run(schedules.Supervision, 1)) // 10%
 	b.approve(per - pct(10) - pct(10))
-	rows = append(rows, b.run(bot.JobReviewReminders, 1)) // 10% submitted
-	rows = append(rows, b.run(bot.JobReviewReminders, 3))
+	rows = append(rows, b.run(schedules.ReviewReminders, 1)) // 10% submitted
+	rows = append(rows, b.run(schedules.ReviewReminders, 3))
 	b.approve(pct(10) - pct(1))
-	rows = append(rows, b.run(bot.JobReviewReminders, 1)) // 1% submitted
+	rows = append(rows, b.run(schedules.ReviewReminders, 1)) // 1% submitted
 	t1 := time.Now()
 	b.submit(pct(1))
 	b.approve(pct(1))
 	seedTime += time.Since(t1)
-	rows = append(rows, b.run(bot.JobSupervision, 1)) // every pilot
-	rows = append(rows, b.run(bot.JobSupervision, 3))
+	rows = append(rows, b.run(schedules.Supervision, 1)) // every pilot
+	rows = append(rows, b.run(schedules.Supervision, 3))
 	seeded = fmt.Sprintf("%d units; %d proposals submitted through Store.Commit in %.1f s (%.0f commits/s), then approved in stages",
 		units, per*units+pct(1)*units, seedTime.Seconds(), float64(per*units+pct(1)*units)/seedTime.Seconds())
 	return rows, seeded

@@ -137,7 +137,7 @@ func (e *env) open() (*app, error) {
 // Wake, called after messages were enqueued) and met may be nil.
 func (a *app) newEngine(log *slog.Logger, wake func(), met bot.Metrics) error {
 	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met,
-		Certifier: a.certifier, PublicURL: a.publicURL, KeyFingerprint: a.fingerprint, Web: a.links})
+		Certifier: a.certifier, PublicURL: a.publicURL, Web: a.links})
 	if err != nil {
 		return err
 	}

@@ -3,21 +3,30 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/sangkien/sangkien/bot"
-	"github.com/sangkien/sangkien/org"
 	"github.com/sangkien/sangkien/schedules"
+	"github.com/sangkien/sangkien/storage"
 )
 
-// newScheduler runs the org's jobs on their specs through the engine,
-// which claims each firing so that of several replicas one runs it.
-func newScheduler(e *env, a *app) (*schedules.Scheduler, error) {
+// The store is what the jobs read and keep.
+var _ schedules.Store = (*storage.Store)(nil)
+
+// runner runs the jobs' firings on a's engine and store; wake (the
+// deliverer's Wake) may be nil.
+func (a *app) runner(log *slog.Logger, wake func()) *schedules.Runner {
+	return &schedules.Runner{Engine: a.engine, Store: a.store, Log: log, Wake: wake, KeyFingerprint: a.fingerprint}
+}
+
+// newScheduler runs the org's jobs on their specs through r, which claims
+// each firing so that of several replicas one runs it.
+func newScheduler(e *env, a *app, r *schedules.Runner) (*schedules.Scheduler, error) {
 	return schedules.New(schedules.FromOrg(a.org, func(ctx context.Context, job string, firing time.Time) error {
 		start := time.Now()
-		rep, err := a.engine.RunJob(ctx, a.store, bot.JobRun{Name: job, Firing: firing})
+		rep, err := r.Run(ctx, schedules.Firing{Job: job, At: firing})
 		if a.metrics != nil {
 			result := "ok"
 			switch {
@@ -43,11 +52,11 @@ func (e *env) jobs(args []string) error {
 		return e.jobsList()
 	}
 	if len(args) != 2 || args[0] != "run" {
-		return fmt.Errorf("%w: sangkien jobs run NAME (one of %s)", errUsage, strings.Join(org.JobNames, ", "))
+		return fmt.Errorf("%w: sangkien jobs run NAME (one of %s)", errUsage, strings.Join(schedules.Names(), ", "))
 	}
 	name := args[1]
-	if !slices.Contains(org.JobNames, name) {
-		return fmt.Errorf("%w: no job %q (one of %s)", errUsage, name, strings.Join(org.JobNames, ", "))
+	if !slices.Contains(schedules.Names(), name) {
+		return fmt.Errorf("%w: no job %q (one of %s)", errUsage, name, strings.Join(schedules.Names(), ", "))
 	}
 	a, err := e.openToWrite()
 	if err != nil {
@@ -64,11 +73,11 @@ func (e *env) jobs(args []string) error {
 // spec) and prints what it enqueued; a serve delivers it. A run for a
 // period that was already run enqueues only what the earlier run did not.
 func runJobByHand(e *env, a *app, name string, now time.Time) error {
-	firing, err := schedules.LatestFiring(a.org.Schedules[name], a.org.Location, now)
+	firing, err := schedules.LatestFiring(schedules.Specs(a.org)[name], a.org.Location, now)
 	if err != nil {
 		return err
 	}
-	rep, err := a.engine.RunJob(e.ctx, a.store, bot.JobRun{Name: name, Firing: firing, Manual: true})
+	rep, err := a.runner(e.log, nil).Run(e.ctx, schedules.Firing{Job: name, At: firing, Manual: true})
 	if rep != nil {
 		fmt.Fprintf(e.stdout, "%s for the period of %s (%s): %d item(s), %d message(s) enqueued\n",
 			name, rep.Period, a.org.Location, rep.Items, len(rep.Sent))
@@ -102,8 +111,9 @@ func (e *env) jobsList() error {
 	}
 	now := time.Now()
 	fmt.Fprintf(e.stdout, "time zone %s\n", o.Location)
-	for _, name := range org.JobNames {
-		fmt.Fprintf(e.stdout, "%-18s %-14s next %s\n", name, o.Schedules[name], s.Next(name, now).Format("2006-01-02 15:04 MST"))
+	specs := schedules.Specs(o)
+	for _, name := range schedules.Names() {
+		fmt.Fprintf(e.stdout, "%-18s %-14s next %s\n", name, specs[name], s.Next(name, now).Format("2006-01-02 15:04 MST"))
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func TestServeSchedulersOnOneRedisSendOnce(t *testing.T) {
 		if err := a.newEngine(e.log, nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		s, err := newScheduler(e, a)
+		s, err := newScheduler(e, a, a.runner(e.log, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

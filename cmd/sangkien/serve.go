@@ -146,7 +146,7 @@ func (e *env) serve() error {
 	if len(platforms) == 0 {
 		return errors.New("serve: no platform configured (set SANGKIEN_TELEGRAM_TOKEN, SANGKIEN_SLACK_BOT_TOKEN or SANGKIEN_ZALO_APP_ID); `sangkien console` runs the bot in the terminal")
 	}
-	sched, err := newScheduler(e, a)
+	sched, err := newScheduler(e, a, a.runner(e.log, d.Wake))
 	if err != nil {
 		return err
 	}

@@ -236,6 +236,17 @@ const (
 	Visitor = "console:khach"   // in no unit
 )
 
+// English builds a harness on the demo org where every demo identity
+// reads English, for tests that read the words.
+func English(tb testing.TB) *Harness {
+	tb.Helper()
+	h := New(tb, nil)
+	for _, who := range []string{Cadre, Cadre2, Leader, Parent, Visitor} {
+		h.SetLang(who, "en")
+	}
+	return h
+}
+
 // OneMessage is a complete one-message proposal in English keys.
 const OneMessage = `/propose
 Title: Online land registration

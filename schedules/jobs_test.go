@@ -1,4 +1,4 @@
-package bot_test
+package schedules_test
 
 import (
 	"bytes"
@@ -13,8 +13,34 @@ import (
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/bottest"
+	"github.com/sangkien/sangkien/internal/redistest"
 	"github.com/sangkien/sangkien/org"
+	"github.com/sangkien/sangkien/schedules"
 )
+
+// The jobs' tests run on the engine and a real Redis (internal/bottest):
+// what a job sends is delivered through the same deliverer as a reply.
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+const (
+	cadre  = bottest.Cadre
+	cadre2 = bottest.Cadre2
+	leader = bottest.Leader
+	parent = bottest.Parent
+)
+
+func newHarness(t *testing.T) *bottest.Harness {
+	t.Helper()
+	return bottest.English(t)
+}
+
+func contains(t *testing.T, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Errorf("want %q in:\n%s", want, got)
+	}
+}
 
 const day = 24 * time.Hour
 
@@ -26,15 +52,25 @@ func english(h *bottest.Harness, who ...string) {
 
 // runJob runs a job for the period of the harness's clock and delivers
 // what it enqueued; it returns the report and the deliveries.
-func runJob(t *testing.T, h *bottest.Harness, name string, manual bool) (*bot.JobReport, []bottest.Sent) {
+func runJob(t *testing.T, h *bottest.Harness, name string, manual bool) (*schedules.Report, []bottest.Sent) {
 	t.Helper()
 	return runJobAt(t, h, h.Engine, name, h.Clock.Now(), manual)
 }
 
-func runJobAt(t *testing.T, h *bottest.Harness, e *bot.Engine, name string, firing time.Time, manual bool) (*bot.JobReport, []bottest.Sent) {
+// runJobAt runs a job on engine e (a replica) for firing.
+func runJobAt(t *testing.T, h *bottest.Harness, e *bot.Engine, name string, firing time.Time, manual bool) (*schedules.Report, []bottest.Sent) {
+	t.Helper()
+	return runWith(t, h, runner(h, e), name, firing, manual)
+}
+
+func runner(h *bottest.Harness, e *bot.Engine) *schedules.Runner {
+	return &schedules.Runner{Engine: e, Store: h.Store, Clock: h.Clock}
+}
+
+func runWith(t *testing.T, h *bottest.Harness, r *schedules.Runner, name string, firing time.Time, manual bool) (*schedules.Report, []bottest.Sent) {
 	t.Helper()
 	mark := len(h.All())
-	rep, err := e.RunJob(context.Background(), h.Store, bot.JobRun{Name: name, Firing: firing, Manual: manual})
+	rep, err := r.Run(context.Background(), schedules.Firing{Job: name, At: firing, Manual: manual})
 	if err != nil {
 		t.Fatalf("run %s: %v", name, err)
 	}
@@ -92,7 +128,7 @@ func TestReviewReminders(t *testing.T) {
 	h.Approve(leader, decided)
 	h.Clock.Advance(4 * day)
 
-	rep, sent := runJob(t, h, bot.JobReviewReminders, false)
+	rep, sent := runJob(t, h, schedules.ReviewReminders, false)
 	if rep.Items != 2 {
 		t.Errorf("Items = %d, want the 2 undecided", rep.Items)
 	}
@@ -131,7 +167,7 @@ func TestReviewReminderInTheRecipientsLanguage(t *testing.T) {
 	h.SetLang(cadre, "en")
 	id := h.FileProposal(cadre)
 	h.Clock.Advance(6 * day)
-	_, sent := runJob(t, h, bot.JobReviewReminders, false)
+	_, sent := runJob(t, h, schedules.ReviewReminders, false)
 	m := only(t, sent, leader)
 	contains(t, m.Text.String(), "đề xuất đang chờ đồng chí xem xét, quyết định")
 	contains(t, m.Text.String(), "QUÁ HẠN")
@@ -153,7 +189,7 @@ func TestSupervision(t *testing.T) {
 	h.Say(cadre2, "/obstacle "+troubled+" The portal rejects files over 2 MB")
 	h.Clock.Advance(day)
 
-	rep, sent := runJob(t, h, bot.JobSupervision, false)
+	rep, sent := runJob(t, h, schedules.Supervision, false)
 	if rep.Items != 2 {
 		t.Errorf("Items = %d, want 2 pilots", rep.Items)
 	}
@@ -194,7 +230,7 @@ func TestReportPrompts(t *testing.T) {
 	h.Say(cadre, "/report "+fresh+" halfway there")
 	h.Clock.Advance(5 * day)
 
-	rep, sent := runJob(t, h, bot.JobReportPrompts, false)
+	rep, sent := runJob(t, h, schedules.ReportPrompts, false)
 	if rep.Items != 1 {
 		t.Errorf("Items = %d, want 1", rep.Items)
 	}
@@ -217,7 +253,7 @@ func TestReportPrompts(t *testing.T) {
 		t.Errorf("LastReport = %v", p.LastReport)
 	}
 	h.Clock.Advance(day)
-	if _, sent := runJob(t, h, bot.JobReportPrompts, false); len(sent) != 0 {
+	if _, sent := runJob(t, h, schedules.ReportPrompts, false); len(sent) != 0 {
 		t.Errorf("after the report: %d messages, want none", len(sent))
 	}
 }
@@ -228,14 +264,14 @@ func TestObstacleFollowup(t *testing.T) {
 	h.Approve(leader, id)
 	h.Say(cadre, "/obstacle "+id+" The portal rejects files over 2 MB")
 	h.Clock.Advance(day)
-	if rep, sent := runJob(t, h, bot.JobObstacleFollowup, false); len(sent) != 0 || rep.Items != 0 {
+	if rep, sent := runJob(t, h, schedules.ObstacleFollowup, false); len(sent) != 0 || rep.Items != 0 {
 		t.Fatalf("1 day in (obstacle_sla 3 days): %d items, %d messages", rep.Items, len(sent))
 	}
 	h.Clock.Advance(day)
-	_, sent := runJob(t, h, bot.JobObstacleFollowup, false)
+	_, sent := runJob(t, h, schedules.ObstacleFollowup, false)
 	contains(t, only(t, sent, leader).Text.String(), "raised 2 days ago by Nguyễn Văn An: The portal rejects files over 2 MB — due tomorrow at 09:00")
 	h.Clock.Advance(2 * day)
-	_, sent = runJob(t, h, bot.JobObstacleFollowup, false)
+	_, sent = runJob(t, h, schedules.ObstacleFollowup, false)
 	m := only(t, sent, leader)
 	contains(t, m.Text.String(), "1 obstacle waits for your answer")
 	contains(t, m.Text.String(), "obstacle 1, raised 4 days ago by Nguyễn Văn An: The portal rejects files over 2 MB")
@@ -254,7 +290,7 @@ func TestObstacleEscalatesLikeReviews(t *testing.T) {
 	h.Approve(leader, id)
 	h.Say(cadre, "/obstacle "+id+" No budget for scanners")
 	h.Clock.Advance(11 * day)
-	rep, sent := runJob(t, h, bot.JobObstacleFollowup, false)
+	rep, sent := runJob(t, h, schedules.ObstacleFollowup, false)
 	if strings.Join(rep.Escalated, ",") != id+"→1" {
 		t.Errorf("Escalated = %q", rep.Escalated)
 	}
@@ -273,11 +309,11 @@ func TestPilotEnd(t *testing.T) {
 	id := h.FileProposal(cadre)
 	h.Approve(leader, id) // ends in 90 days
 	h.Clock.Advance(90 * day)
-	if _, sent := runJob(t, h, bot.JobPilotEnd, false); len(sent) != 0 {
+	if _, sent := runJob(t, h, schedules.PilotEnd, false); len(sent) != 0 {
 		t.Fatalf("on the end date: %d messages, want none", len(sent))
 	}
 	h.Clock.Advance(2 * day)
-	_, sent := runJob(t, h, bot.JobPilotEnd, false)
+	_, sent := runJob(t, h, schedules.PilotEnd, false)
 	m := only(t, sent, leader)
 	contains(t, m.Text.String(), "1 pilot passed its end date")
 	contains(t, m.Text.String(), "ended "+h.Proposal(id).Pilot.End)
@@ -293,7 +329,7 @@ func TestPilotEnd(t *testing.T) {
 		t.Errorf("status = %s", st)
 	}
 	h.Clock.Advance(day)
-	if _, sent := runJob(t, h, bot.JobPilotEnd, false); len(sent) != 0 {
+	if _, sent := runJob(t, h, schedules.PilotEnd, false); len(sent) != 0 {
 		t.Errorf("after completing: %d messages", len(sent))
 	}
 }
@@ -305,7 +341,7 @@ func TestDigest(t *testing.T) {
 	b := h.FileProposal(cadre2)
 	h.Clock.Advance(2 * day)
 
-	rep, sent := runJob(t, h, bot.JobDigest, false)
+	rep, sent := runJob(t, h, schedules.Digest, false)
 	if rep.Items != 2 {
 		t.Errorf("Items = %d", rep.Items)
 	}
@@ -324,7 +360,7 @@ func TestDigest(t *testing.T) {
 	contains(t, root.Text.String(), "Chưa có đề xuất nào.")
 	none(t, sent, leader)
 
-	if _, sent := runJob(t, h, bot.JobDigest, true); len(sent) != 0 {
+	if _, sent := runJob(t, h, schedules.Digest, true); len(sent) != 0 {
 		t.Errorf("second run in the period: %d messages", len(sent))
 	}
 }
@@ -384,7 +420,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	}
 
 	h.Clock.Advance(9 * day)
-	rep, sent := runJob(t, h, bot.JobReviewReminders, false)
+	rep, sent := runJob(t, h, schedules.ReviewReminders, false)
 	if len(rep.Escalated) != 0 {
 		t.Fatalf("9 days: escalated %v", rep.Escalated)
 	}
@@ -396,7 +432,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	pending("9 days", parent)
 
 	h.Clock.Advance(2 * day) // 11 days: past escalate_after once
-	rep, sent = runJob(t, h, bot.JobReviewReminders, false)
+	rep, sent = runJob(t, h, schedules.ReviewReminders, false)
 	if strings.Join(rep.Escalated, ",") != id+"→1" {
 		t.Errorf("11 days: Escalated = %q", rep.Escalated)
 	}
@@ -414,7 +450,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	h.Say(head, "Out of our remit")
 
 	h.Clock.Advance(day) // 12 days: the same level again is not recorded again
-	rep, sent = runJob(t, h, bot.JobReviewReminders, false)
+	rep, sent = runJob(t, h, schedules.ReviewReminders, false)
 	if len(rep.Escalated) != 0 {
 		t.Errorf("12 days: Escalated = %q", rep.Escalated)
 	}
@@ -422,7 +458,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	none(t, sent, parent)
 
 	h.Clock.Advance(9 * day) // 21 days: past twice escalate_after
-	rep, sent = runJob(t, h, bot.JobReviewReminders, false)
+	rep, sent = runJob(t, h, schedules.ReviewReminders, false)
 	if strings.Join(rep.Escalated, ",") != id+"→2" {
 		t.Errorf("21 days: Escalated = %q", rep.Escalated)
 	}
@@ -432,7 +468,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	pending("21 days", head, id)
 
 	h.Clock.Advance(20 * day) // 41 days: no level above the root
-	if rep, _ := runJob(t, h, bot.JobReviewReminders, false); len(rep.Escalated) != 0 {
+	if rep, _ := runJob(t, h, schedules.ReviewReminders, false); len(rep.Escalated) != 0 {
 		t.Errorf("41 days: Escalated = %q", rep.Escalated)
 	}
 
@@ -464,22 +500,24 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	})
 }
 
-// failingStore fails EnqueueNew after ok calls, as a job killed half way.
-type failingStore struct {
-	bot.JobStore
+// killedStore enqueues the first ok messages it is given and then fails,
+// as a job killed half way through its writes.
+type killedStore struct {
+	schedules.Store
 	mu sync.Mutex
 	ok int
 }
 
-func (f *failingStore) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, error) {
+func (f *killedStore) EnqueueNew(ctx context.Context, msgs []bot.Message) ([]string, error) {
 	f.mu.Lock()
-	if f.ok == 0 {
-		f.mu.Unlock()
-		return nil, errors.New("killed")
+	defer f.mu.Unlock()
+	n := min(f.ok, len(msgs))
+	f.ok -= n
+	ids, err := f.Store.EnqueueNew(ctx, msgs[:n])
+	if err == nil && n < len(msgs) {
+		err = errors.New("killed")
 	}
-	f.ok--
-	f.mu.Unlock()
-	return f.JobStore.EnqueueNew(ctx, msgs)
+	return ids, err
 }
 
 // twoUnitsWithPilots gives three leaders (two of so-tnmt, one of so-gtvt)
@@ -499,7 +537,8 @@ func TestJobKilledHalfWayThenRerunSendsNothingTwice(t *testing.T) {
 	h := twoUnitsWithPilots(t)
 	firing := h.Clock.Now()
 	mark := len(h.All())
-	_, err := h.Engine.RunJob(context.Background(), &failingStore{JobStore: h.Store, ok: 1}, bot.JobRun{Name: bot.JobSupervision, Firing: firing})
+	killed := &schedules.Runner{Engine: h.Engine, Store: &killedStore{Store: h.Store, ok: 1}, Clock: h.Clock}
+	_, err := killed.Run(context.Background(), schedules.Firing{Job: schedules.Supervision, At: firing})
 	if err == nil {
 		t.Fatal("the killed run reported no error")
 	}
@@ -508,7 +547,7 @@ func TestJobKilledHalfWayThenRerunSendsNothingTwice(t *testing.T) {
 		t.Fatalf("the killed run delivered %d messages, want 1", n)
 	}
 	// The claim of a failed run is released: the same firing runs again.
-	rep, _ := runJobAt(t, h, h.NewEngine(), bot.JobSupervision, firing, false)
+	rep, _ := runJobAt(t, h, h.NewEngine(), schedules.Supervision, firing, false)
 	if rep.Skipped || len(rep.Sent) != 2 {
 		t.Errorf("rerun: skipped %v, sent %d, want the 2 not sent", rep.Skipped, len(rep.Sent))
 	}
@@ -523,13 +562,13 @@ func TestTwoReplicasRunAFiringOnce(t *testing.T) {
 	firing := h.Clock.Now()
 	mark := len(h.All())
 	engines := []*bot.Engine{h.Engine, h.NewEngine()}
-	reps := make([]*bot.JobReport, len(engines))
+	reps := make([]*schedules.Report, len(engines))
 	var wg sync.WaitGroup
 	for i, e := range engines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep, err := e.RunJob(context.Background(), h.Store, bot.JobRun{Name: bot.JobSupervision, Firing: firing})
+			rep, err := runner(h, e).Run(context.Background(), schedules.Firing{Job: schedules.Supervision, At: firing})
 			if err != nil {
 				t.Error(err)
 			}
@@ -546,7 +585,7 @@ func TestTwoReplicasRunAFiringOnce(t *testing.T) {
 		only(t, sent, who)
 	}
 	// A finished firing is not run again, even by a replica that comes late.
-	if rep, sent := runJobAt(t, h, h.NewEngine(), bot.JobSupervision, firing, false); !rep.Skipped || len(sent) != 0 {
+	if rep, sent := runJobAt(t, h, h.NewEngine(), schedules.Supervision, firing, false); !rep.Skipped || len(sent) != 0 {
 		t.Errorf("late replica: skipped %v, %d messages", rep.Skipped, len(sent))
 	}
 }
@@ -554,7 +593,7 @@ func TestTwoReplicasRunAFiringOnce(t *testing.T) {
 func TestManualRunTwiceInOnePeriod(t *testing.T) {
 	h := twoUnitsWithPilots(t)
 	firing := h.Clock.Now()
-	rep, sent := runJobAt(t, h, h.Engine, bot.JobSupervision, firing, true)
+	rep, sent := runJobAt(t, h, h.Engine, schedules.Supervision, firing, true)
 	if len(rep.Sent) != 3 {
 		t.Errorf("first manual run sent %d, want 3", len(rep.Sent))
 	}
@@ -562,12 +601,12 @@ func TestManualRunTwiceInOnePeriod(t *testing.T) {
 		only(t, sent, who)
 	}
 	h.Clock.Advance(time.Hour)
-	rep, sent = runJobAt(t, h, h.Engine, bot.JobSupervision, firing, true)
+	rep, sent = runJobAt(t, h, h.Engine, schedules.Supervision, firing, true)
 	if len(rep.Sent) != 0 || len(sent) != 0 {
 		t.Errorf("second manual run in the period sent %d", len(sent))
 	}
 	// The next period sends again.
-	rep, _ = runJobAt(t, h, h.Engine, bot.JobSupervision, firing.Add(7*day), true)
+	rep, _ = runJobAt(t, h, h.Engine, schedules.Supervision, firing.Add(7*day), true)
 	if len(rep.Sent) != 3 {
 		t.Errorf("next period sent %d, want 3", len(rep.Sent))
 	}
@@ -596,9 +635,9 @@ func TestFallBackTwiceAt0230SendsOnce(t *testing.T) {
 	if a, b := first.In(loc).Format("15:04 MST"), second.In(loc).Format("15:04 MST"); a != "02:30 CEST" || b != "02:30 CET" {
 		t.Fatalf("firings %s, %s", a, b)
 	}
-	rep1, sent := runJobAt(t, h, h.Engine, bot.JobSupervision, first, false)
+	rep1, sent := runJobAt(t, h, h.Engine, schedules.Supervision, first, false)
 	only(t, sent, leader)
-	rep2, sent := runJobAt(t, h, h.Engine, bot.JobSupervision, second, false)
+	rep2, sent := runJobAt(t, h, h.Engine, schedules.Supervision, second, false)
 	if rep2.Skipped || len(sent) != 0 {
 		t.Errorf("second 02:30: skipped %v (want a run: another firing), %d messages (want none: same period)", rep2.Skipped, len(sent))
 	}
@@ -610,18 +649,99 @@ func TestFallBackTwiceAt0230SendsOnce(t *testing.T) {
 func TestPeriodIsLocalTime(t *testing.T) {
 	hcm, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
 	at := time.Date(2026, 3, 9, 1, 0, 0, 0, time.UTC)
-	if got := bot.Period(at, hcm); got != "2026-03-09T08:00" {
+	if got := schedules.Period(at, hcm); got != "2026-03-09T08:00" {
 		t.Errorf("Period = %q", got)
 	}
-	if got := bot.Week(at, hcm); got != "2026-W11" {
+	if got := schedules.Week(at, hcm); got != "2026-W11" {
 		t.Errorf("Week = %q", got)
 	}
 }
 
 func TestUnknownJob(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.Engine.RunJob(context.Background(), h.Store, bot.JobRun{Name: "nope", Firing: h.Clock.Now()})
-	if bot.ErrorCode(err) != bot.EInvalid {
+	_, err := runner(h, h.Engine).Run(context.Background(), schedules.Firing{Job: "nope", At: h.Clock.Now()})
+	if !errors.Is(err, schedules.ErrUnknownJob) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// An escalation notice is the parent leader's reminder for the item in
+// that period: a second run of review_reminders in the period (a manual
+// `jobs run`) does not send them the item again; the next period does
+// (issue 10 item 16).
+func TestEscalationNoticeIsThePeriodsReminder(t *testing.T) {
+	h := newHarness(t)
+	id := h.FileProposal(cadre)
+	h.Clock.Advance(11 * day) // past escalate_after (10 days)
+	firing := h.Clock.Now()
+
+	rep, sent := runJobAt(t, h, h.Engine, schedules.ReviewReminders, firing, true)
+	if len(rep.Escalated) != 1 {
+		t.Fatalf("Escalated = %v", rep.Escalated)
+	}
+	notice := only(t, sent, parent)
+	contains(t, notice.Text.String(), id)
+
+	h.Clock.Advance(time.Hour)
+	_, sent = runJobAt(t, h, h.Engine, schedules.ReviewReminders, firing, true)
+	for _, s := range sent {
+		if s.To == parent && strings.Contains(s.Text.String(), id) {
+			t.Errorf("the parent leader heard of %s twice in the period:\n%s", id, s.Text)
+		}
+	}
+
+	_, sent = runJobAt(t, h, h.Engine, schedules.ReviewReminders, firing.Add(day), true)
+	contains(t, only(t, sent, parent).Text.String(), id) // the next period's reminder
+}
+
+func TestObstacleEscalationNoticeIsThePeriodsReminder(t *testing.T) {
+	h := newHarness(t)
+	id := h.FileProposal(cadre)
+	h.Approve(leader, id)
+	h.Say(cadre, "/obstacle "+id+" No scanners")
+	h.Clock.Advance(11 * day)
+	firing := h.Clock.Now()
+	rep, sent := runJobAt(t, h, h.Engine, schedules.ObstacleFollowup, firing, true)
+	if len(rep.Escalated) != 1 {
+		t.Fatalf("Escalated = %v", rep.Escalated)
+	}
+	contains(t, only(t, sent, parent).Text.String(), id)
+	h.Clock.Advance(time.Hour)
+	_, sent = runJobAt(t, h, h.Engine, schedules.ObstacleFollowup, firing, true)
+	none(t, sent, parent)
+}
+
+func TestDigestNamesTheSigningKey(t *testing.T) {
+	h := newHarness(t)
+	id := h.FileProposal(cadre)
+	r := &schedules.Runner{Engine: h.Engine, Store: h.Store, Clock: h.Clock, KeyFingerprint: "SHA256:AInwKwgNkapBFjny"}
+	_, sent := runWith(t, h, r, schedules.Digest, h.Clock.Now(), false)
+	text := only(t, sent, "console:#tnmt").Text.String()
+	contains(t, text, id+" #1 "+h.Proposal(id).Head)
+	contains(t, text, "Hồ sơ làm căn cứ bảo vệ cán bộ được ký bằng khóa có dấu vân tay: SHA256:AInwKwgNkapBFjny")
+}
+
+// Every job the org file may name is in the job table with a default spec
+// cron reads and a runner that runs, and the table has no job the file
+// could not name.
+func TestEveryJobTheOrgFileMayNameRuns(t *testing.T) {
+	if got, want := schedules.Names(), org.JobNames; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("job table %q, org file's jobs %q", got, want)
+	}
+	specs := schedules.Specs(&org.Org{}) // a file that names no schedule: the defaults
+	h := newHarness(t)
+	for _, name := range org.JobNames {
+		if _, err := schedules.LatestFiring(specs[name], time.UTC, h.Clock.Now()); err != nil {
+			t.Errorf("%s: default spec: %v", name, err)
+		}
+		rep, err := runner(h, h.Engine).Run(context.Background(), schedules.Firing{Job: name, At: h.Clock.Now()})
+		if err != nil || rep.Job != name || rep.Skipped {
+			t.Errorf("%s: report %+v, err %v", name, rep, err)
+		}
+	}
+	// An org file's spec wins over the default.
+	o := &org.Org{Schedules: map[string]string{schedules.Digest: "30 16 * * 5"}}
+	if got := schedules.Specs(o)[schedules.Digest]; got != "30 16 * * 5" {
+		t.Errorf("digest spec %q", got)
 	}
 }
