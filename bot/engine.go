@@ -37,6 +37,9 @@ type Config struct {
 	Inbound Limit
 	// Web, when set, issues the sign-in links of /web (adapters/web).
 	Web WebSignIn
+	// Catalog is the message catalogs (default: NewCatalog), for a
+	// process that shares them with other readers (the certificate check).
+	Catalog *Catalog
 }
 
 // Engine turns platform-neutral input into state changes and outgoing
@@ -62,9 +65,12 @@ func New(c Config) (*Engine, error) {
 	if c.Org == nil || c.Store == nil {
 		return nil, errors.New("bot: Config needs Org and Store")
 	}
-	cat, err := NewCatalog()
-	if err != nil {
-		return nil, err
+	cat := c.Catalog
+	if cat == nil {
+		var err error
+		if cat, err = NewCatalog(); err != nil {
+			return nil, err
+		}
 	}
 	e := &Engine{org: c.Org, store: c.Store, clock: c.Clock, log: c.Log, wake: c.Wake, cat: cat, met: c.Metrics,
 		certifier: c.Certifier, publicURL: strings.TrimRight(c.PublicURL, "/"), inbound: c.Inbound, web: c.Web}

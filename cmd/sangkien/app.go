@@ -82,6 +82,9 @@ type app struct {
 	// links issues the web register's sign-in links for /web, at
 	// SANGKIEN_PUBLIC_URL.
 	links *web.Links
+	// catalog is the message catalogs, loaded once for the engine and the
+	// certificate check.
+	catalog *bot.Catalog
 }
 
 // open connects the store (the first log line says which) and loads the
@@ -130,14 +133,19 @@ func (e *env) open() (*app, error) {
 		closeAll()
 		return nil, fmt.Errorf("SANGKIEN_PUBLIC_URL: %w", err)
 	}
-	return &app{org: o, store: st, close: closeAll, links: links}, nil
+	cat, err := bot.NewCatalog()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return &app{org: o, store: st, close: closeAll, links: links, catalog: cat}, nil
 }
 
 // newEngine builds the engine on a's org and store. wake (the deliverer's
 // Wake, called after messages were enqueued) and met may be nil.
 func (a *app) newEngine(log *slog.Logger, wake func(), met bot.Metrics) error {
 	eng, err := bot.New(bot.Config{Org: a.org, Store: a.store, Log: log, Wake: wake, Metrics: met,
-		Certifier: a.certifier, PublicURL: a.publicURL, Web: a.links})
+		Certifier: a.certifier, PublicURL: a.publicURL, Web: a.links, Catalog: a.catalog})
 	if err != nil {
 		return err
 	}

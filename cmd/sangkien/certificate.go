@@ -57,11 +57,7 @@ func (e *env) certifier(a *app) error {
 	a.publicURL = strings.TrimRight(e.getenv("SANGKIEN_PUBLIC_URL"), "/")
 	a.certifier = &certificate.Issuer{Key: k, PublicURL: a.publicURL}
 	a.fingerprint = certificate.Fingerprint(k.Public().(ed25519.PublicKey))
-	cat, err := bot.NewCatalog()
-	if err != nil {
-		return err
-	}
-	a.verifier = webVerifier{&certificate.Verifier{Key: k.Public().(ed25519.PublicKey), History: a.store, Catalog: cat, TZ: a.org.Location}}
+	a.verifier = webVerifier{&certificate.Verifier{Key: k.Public().(ed25519.PublicKey), History: a.store, Catalog: a.catalog, TZ: a.org.Location}}
 	return nil
 }
 
