@@ -163,7 +163,12 @@ func (c *call) help() {
 	leads := c.e.org.LeaderOf(c.person)
 	home := c.homeUnit()
 	if home != nil {
-		t.Line().Bold(c.l.T("help.you_are_member", "Unit", home.Name)).Line().Plain(c.l.T("help.cadre")).Line()
+		t.Line().Bold(c.l.T("help.you_are_member", "Unit", home.Name)).Line()
+		if _, ok := c.e.filingLevel(home.ID, c.person); ok {
+			t.Plain(c.l.T("help.cadre")).Line()
+		} else { // the root unit's only leader: nobody could decide (policy.go)
+			t.Plain(c.l.T("help.cannot_file", "Unit", home.Name)).Line()
+		}
 	} else if len(leads) == 0 {
 		t.Line().Plain(c.l.T("help.join_first")).Line()
 	}

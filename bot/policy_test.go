@@ -41,9 +41,20 @@ func TestRootLeaderAloneCannotFile(t *testing.T) {
 	if len(ids) != 0 {
 		t.Fatalf("recorded %v", ids)
 	}
+	t.Run("help offers the leader's commands, not /propose", func(t *testing.T) {
+		out := bottest.To(h.Say(parent, "/help"), parent)
+		contains(t, out, "nobody could decide on a proposal of yours, so you do not file proposals here")
+		contains(t, out, "/pending")
+		if strings.Contains(out, "/propose") || strings.Contains(out, "/mine") {
+			t.Errorf("help offers filing:\n%s", out)
+		}
+		// A leader with a unit above still files there: help says how.
+		contains(t, bottest.To(h.Say(leader, "/help"), leader), "/propose")
+	})
 	t.Run("in Vietnamese", func(t *testing.T) {
 		h.SetLang(parent, "vi")
 		contains(t, bottest.To(h.Say(parent, "/propose"), parent), "Không thể lập đề xuất: đồng chí là người đứng đầu cấp ủy duy nhất của Tỉnh ủy")
+		contains(t, bottest.To(h.Say(parent, "/help"), parent), "không có ai xem xét, quyết định đề xuất của đồng chí")
 	})
 	t.Run("a unit leader still files to the parent unit", func(t *testing.T) {
 		id := h.FileProposal(leader)
