@@ -171,9 +171,10 @@ func (a *Adapter) later(f func(ctx context.Context)) {
 	}()
 }
 
-// handleTimeout bounds the handling of one update after its ack.: the engine's whole budget
-// (bot.HandleBudget: a wait for a claim, the handling, a release), then
-// time to tell the user bot.Engine.Unavailable when it failed.
+// handleTimeout bounds the handling of one update after its ack: the
+// engine's whole budget (bot.HandleBudget: a wait for a claim, the
+// handling, a release), then time to tell the user
+// bot.Engine.Unavailable when it failed.
 const handleTimeout = bot.HandleBudget + 10*time.Second
 
 // Limit keeps sends to about one a second per channel, counted in Redis so
