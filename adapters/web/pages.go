@@ -275,27 +275,27 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 // in a fixed order; keys without a label are left out (never shown raw).
 func dataPairs(words bot.Words, data map[string]string) []pair {
 	var out []pair
-	for _, k := range []string{"end", "cadence", "conditions", "scope", "reason", "note", "text", "answer", "verdict", "outcome", "violation", "lessons", "recommend", "what", "value"} {
+	for _, k := range []string{bot.DataEnd, bot.DataCadence, bot.DataConditions, bot.DataScope, bot.DataReason, bot.DataNote, bot.DataText, bot.DataAnswer, bot.DataVerdict, bot.DataOutcome, bot.DataViolation, bot.DataLessons, bot.DataRecommend} {
 		v, ok := data[k]
 		if !ok || v == "" || v == "-" {
 			continue
 		}
 		switch k {
-		case "end":
+		case bot.DataEnd:
 			v = words.Date(v)
-		case "cadence":
+		case bot.DataCadence:
 			if d, err := time.ParseDuration(v); err == nil {
 				v = words.Days(d)
 			}
-		case "verdict":
+		case bot.DataVerdict:
 			if words.Has("choice.verdict." + v) {
 				v = words.T("choice.verdict." + v)
 			}
-		case "outcome":
+		case bot.DataOutcome:
 			if words.Has("outcome." + v) {
 				v = words.T("outcome." + v)
 			}
-		case "violation", "recommend", "what":
+		case bot.DataViolation, bot.DataRecommend:
 			if words.Has("choice." + k + "." + v) {
 				v = words.T("choice." + k + "." + v)
 			}
