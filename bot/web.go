@@ -269,6 +269,16 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }
 
+// EventActor names the actor of ev as the history and the certificate
+// do: by the org file's name, else by the name the event recorded
+// (DataActorName); the schedules as the system; never by an identity.
+func (e *Engine) EventActor(w Words, ev Event) string {
+	if ev.Actor == SystemActor {
+		return w.l.T("certpdf.system")
+	}
+	return e.personName(w.l, ev.Actor, ev.Data[DataActorName])
+}
+
 // UnitName is a unit's name, by id.
 func (e *Engine) UnitName(id string) string { return e.unitName(id) }
 

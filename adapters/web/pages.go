@@ -240,7 +240,7 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 		pp.Fields = append(pp.Fields, pair{words.T("field." + name), val})
 	}
 	for _, ev := range v.Events {
-		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Actor: s.eng.ActorName(ev.Actor), Hash: ev.Hash[:16]}
+		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Actor: s.eng.EventActor(words, ev), Hash: ev.Hash[:16]}
 		if ev.From != ev.To && ev.From != bot.Draft {
 			te.Change = words.T("status."+string(ev.From)) + " → " + words.T("status."+string(ev.To))
 		} else if ev.From != ev.To {
@@ -249,12 +249,15 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 		switch ev.Action {
 		case bot.Submit, bot.Resubmit:
 			te.To = words.T("web.proposal.to", "Unit", s.eng.UnitName(v.Proposal.Unit))
-		case bot.Escalate:
-			if u := ev.Data["unit"]; u != "" {
-				te.To = words.T("web.proposal.escalated", "Unit", s.eng.UnitName(u))
+		case bot.Escalate: // the event records the level reached, not the unit
+			anc := s.eng.Org().Ancestors(v.Proposal.Unit)
+			if n, err := strconv.Atoi(ev.Data[bot.DataLevel]); err == nil && n >= 1 && n <= len(anc) {
+				te.To = words.T("web.proposal.escalated", "Unit", s.eng.UnitName(anc[n-1].ID))
 			}
 		}
-		if ev.Action != bot.Submit && ev.Action != bot.Resubmit { // its fields are the proposal's, shown above
+		// A submission's fields are the proposal's, shown above; an
+		// escalation's reason is which job escalated it, said by te.To.
+		if ev.Action != bot.Submit && ev.Action != bot.Resubmit && ev.Action != bot.Escalate {
 			te.Data = dataPairs(words, ev.Data)
 		}
 		pp.Timeline = append(pp.Timeline, te)
