@@ -173,7 +173,9 @@ func TestEventsRecordOnlyTheListedDataKeys(t *testing.T) {
 		t.Fatalf("the newcomer's proposal %s is not submitted", named)
 	}
 
-	// Undecided past escalate_after, it escalates to the parent unit.
+	// Undecided past escalate_after, it escalates to the parent unit. (The
+	// engine runs the jobs today: when they move to schedules/, this is
+	// the call to change.)
 	h.Clock.Advance(h.Org.Policy.EscalateAfter + 24*time.Hour)
 	if _, err := h.Engine.RunJob(context.Background(), h.Store, bot.JobRun{Name: bot.JobReviewReminders, Firing: h.Clock.Now(), Manual: true}); err != nil {
 		t.Fatal(err)
@@ -181,6 +183,17 @@ func TestEventsRecordOnlyTheListedDataKeys(t *testing.T) {
 
 	seen := map[string]bool{}
 	actions := map[bot.Action]bool{}
+	adjusted := map[string]bool{}
+	for _, ev := range h.Events(full) {
+		if ev.Action == bot.Adjust {
+			for k := range ev.Data {
+				adjusted[k] = true
+			}
+		}
+	}
+	if len(adjusted) != 4 {
+		t.Errorf("the adjustments recorded %v, want each of the four terms", adjusted)
+	}
 	for _, id := range []string{full, rejected, withdrawn, stopped, own, named} {
 		for _, ev := range h.Events(id) {
 			actions[ev.Action] = true
