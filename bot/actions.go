@@ -29,24 +29,26 @@ var (
 	yesNo    = []string{"yes", "no"}
 	verdicts = []string{"on_track", "needs_support", "off_track"}
 	outcomes = []string{"achieved", "not_achieved"}
-	adjusts  = []string{"end", "cadence", "scope", "conditions"}
+	adjusts  = []string{DataEnd, DataCadence, DataScope, DataConditions} // adjust's choices are the data keys it changes
 )
 
 // actionQuestions is what each action asks before it is recorded, in order.
+// A question's key is the event data key its answer is recorded under
+// (eventdata.go), but for the dialog* keys, which perform leaves out.
 var actionQuestions = map[Action][]question{
-	ApprovePilot:    {{key: "end", kind: qDate}, {key: "cadence", kind: qCadence, optional: true}, {key: "conditions", optional: true}},
-	RequestRevision: {{key: "note"}},
-	Reject:          {{key: "reason"}},
-	Withdraw:        {{key: "confirm", kind: qChoice, choices: []string{"yes"}}},
-	Report:          {{key: "text"}},
-	RaiseObstacle:   {{key: "text"}},
-	Respond:         {{key: "answer"}},
-	Check:           {{key: "verdict", kind: qChoice, choices: verdicts}, {key: "note", optional: true}},
-	Adjust:          {{key: "what", kind: qChoice, choices: adjusts}, {key: "value"}},
-	Suspend:         {{key: "reason"}},
-	Resume:          {{key: "note", optional: true}},
-	Stop:            {{key: "reason"}, {key: "violation", kind: qChoice, choices: yesNo}},
-	Complete:        {{key: "outcome", kind: qChoice, choices: outcomes}, {key: "lessons"}, {key: "recommend", kind: qChoice, choices: yesNo}},
+	ApprovePilot:    {{key: DataEnd, kind: qDate}, {key: DataCadence, kind: qCadence, optional: true}, {key: DataConditions, optional: true}},
+	RequestRevision: {{key: DataNote}},
+	Reject:          {{key: DataReason}},
+	Withdraw:        {{key: dialogConfirm, kind: qChoice, choices: []string{"yes"}}},
+	Report:          {{key: DataText}},
+	RaiseObstacle:   {{key: DataText}},
+	Respond:         {{key: DataAnswer}},
+	Check:           {{key: DataVerdict, kind: qChoice, choices: verdicts}, {key: DataNote, optional: true}},
+	Adjust:          {{key: dialogWhat, kind: qChoice, choices: adjusts}, {key: dialogValue}},
+	Suspend:         {{key: DataReason}},
+	Resume:          {{key: DataNote, optional: true}},
+	Stop:            {{key: DataReason}, {key: DataViolation, kind: qChoice, choices: yesNo}},
+	Complete:        {{key: DataOutcome, kind: qChoice, choices: outcomes}, {key: DataLessons}, {key: DataRecommend, kind: qChoice, choices: yesNo}},
 }
 
 // authorize refuses an actor who may not take a on p, and an action that
@@ -122,13 +124,13 @@ func (c *call) begin(a Action, id, text string) error {
 
 // actDialog is the dialog that asks action a's questions on p.
 func (c *call) actDialog(a Action, p *Proposal) (*Dialog, error) {
-	d := &Dialog{Kind: "act", Target: p.ID, Data: map[string]string{"action": string(a)}, Ref: c.in.Ref}
+	d := &Dialog{Kind: "act", Target: p.ID, Data: map[string]string{dialogAction: string(a)}, Ref: c.in.Ref}
 	if a == Respond {
 		n, err := openObstacle(p, c.buttonArg())
 		if err != nil {
 			return nil, err
 		}
-		d.Data["n"] = strconv.Itoa(n)
+		d.Data[DataObstacle] = strconv.Itoa(n)
 	}
 	return d, nil
 }
@@ -156,7 +158,7 @@ func openObstacle(p *Proposal, arg string) (int, error) {
 }
 
 func (d *Dialog) questions() []question {
-	qs := actionQuestions[Action(d.Data["action"])]
+	qs := actionQuestions[Action(d.Data[dialogAction])]
 	return qs
 }
 
@@ -166,7 +168,7 @@ func (c *call) ask(d *Dialog) {
 		c.askField(d)
 		return
 	}
-	a := Action(d.Data["action"])
+	a := Action(d.Data[dialogAction])
 	for _, q := range d.questions() {
 		if q.key != d.Step {
 			continue
@@ -174,8 +176,8 @@ func (c *call) ask(d *Dialog) {
 		t := &RichText{}
 		t.Code(d.Target).Plain(" — ").Bold(c.l.T("action." + string(a))).Line()
 		key := "ask." + string(a) + "." + q.key
-		if a == Adjust && q.key == "value" {
-			key = "ask.adjust.value." + d.Data["what"]
+		if a == Adjust && q.key == dialogValue {
+			key = "ask.adjust.value." + d.Data[dialogWhat]
 		}
 		t.Plain(c.l.T(key, "Default", c.l.Days(c.e.org.Policy.ReportEvery)))
 		if q.optional && q.kind != qCadence { // the cadence question names its default itself
@@ -217,7 +219,7 @@ func (c *call) answer(text string) error {
 		c.ask(d)
 		return nil
 	}
-	return c.perform(Action(d.Data["action"]), d.Target, d)
+	return c.perform(Action(d.Data[dialogAction]), d.Target, d)
 }
 
 // value validates an answer to q.
@@ -231,8 +233,8 @@ func (c *call) value(d *Dialog, q question, text string) (string, error) {
 		return "", invalid("err.required")
 	}
 	kind := q.kind
-	if Action(d.Data["action"]) == Adjust && q.key == "value" {
-		kind = map[string]qkind{"end": qDate, "cadence": qCadence}[d.Data["what"]]
+	if Action(d.Data[dialogAction]) == Adjust && q.key == dialogValue {
+		kind = map[string]qkind{DataEnd: qDate, DataCadence: qCadence}[d.Data[dialogWhat]]
 	}
 	switch kind {
 	case qDate:
@@ -259,7 +261,7 @@ func (c *call) value(d *Dialog, q question, text string) (string, error) {
 				return ch, nil
 			}
 		}
-		if q.key == "confirm" || slices.Equal(q.choices, yesNo) {
+		if q.key == dialogConfirm || slices.Equal(q.choices, yesNo) {
 			if yes(text) {
 				return "yes", nil
 			}
@@ -300,12 +302,12 @@ func no(s string) bool {
 func (c *call) perform(a Action, id string, d *Dialog) error {
 	data := map[string]string{}
 	for k, v := range d.Data {
-		if k != "action" && k != "confirm" && v != "" {
+		if k != dialogAction && k != dialogConfirm && v != "" {
 			data[k] = v
 		}
 	}
 	if a == Adjust {
-		data = map[string]string{d.Data["what"]: d.Data["value"]}
+		data = map[string]string{d.Data[dialogWhat]: d.Data[dialogValue]}
 	}
 	for attempt := 0; ; attempt++ {
 		p, err := c.get(id)

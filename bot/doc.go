@@ -7,7 +7,8 @@
 //   - the lifecycle table and who may take each action (lifecycle.go);
 //   - the tamper-evident history: every action is an Event whose hash
 //     covers its canonical encoding and the previous hash; the stored
-//     record is exactly Fold of the events (history.go);
+//     record is exactly Fold of the events (history.go), and the keys of
+//     an event's data, hashed with it, are the constants of eventdata.go;
 //   - the guided and one-message proposal forms (form.go, parse.go);
 //   - every user-facing string, in Vietnamese and English catalogs
 //     (locales/*.yaml, through go-i18n);

@@ -48,7 +48,7 @@ func (e *Engine) Escalate(ctx context.Context, x Escalation) (*Escalated, error)
 	if level <= p.Escalation {
 		return nil, nil
 	}
-	np, ev, err := Step(p, p.ID, Escalate, SystemActor, e.clock.Now(), map[string]string{"level": strconv.Itoa(level), "reason": x.Reason})
+	np, ev, err := Step(p, p.ID, Escalate, SystemActor, e.clock.Now(), map[string]string{DataLevel: strconv.Itoa(level), DataReason: x.Reason})
 	if err != nil {
 		return nil, nil // the status no longer allows it
 	}

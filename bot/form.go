@@ -11,8 +11,8 @@ import (
 
 // The steps of the proposal form after its fields.
 const (
-	stepAttest1 = "attest_constitution"
-	stepAttest2 = "attest_no_interest"
+	stepAttest1 = AttestConstitution
+	stepAttest2 = AttestNoInterest
 	stepConfirm = "confirm"
 	stepPick    = "pick" // choosing a field to edit from the summary
 )
@@ -33,9 +33,9 @@ func (c *call) propose(rest string) error {
 		}
 		fields = f
 	}
-	d := &Dialog{Kind: "propose", Fields: fields, Data: map[string]string{"unit": u.ID}}
+	d := &Dialog{Kind: "propose", Fields: fields, Data: map[string]string{dialogUnit: u.ID}}
 	if len(fields) > 0 {
-		d.Data["oneshot"] = "1" // the duration was left out on purpose
+		d.Data[dialogOneshot] = "1" // the duration was left out on purpose
 	}
 	d.Step = c.nextStep(d, "")
 	c.s.Dialog = d
@@ -61,7 +61,7 @@ func (c *call) revise(p *Proposal, rest string) error {
 			fields[k] = v
 		}
 	}
-	d := &Dialog{Kind: "propose", Target: p.ID, Fields: fields, Data: map[string]string{"unit": p.Unit, "oneshot": "1"}}
+	d := &Dialog{Kind: "propose", Target: p.ID, Fields: fields, Data: map[string]string{dialogUnit: p.Unit, dialogOneshot: "1"}}
 	if strings.TrimSpace(rest) != "" {
 		d.Step = stepAttest1
 	} else {
@@ -90,7 +90,7 @@ func (c *call) parseRest(rest string) (Fields, error) {
 func (d *Dialog) filled(step string) bool {
 	switch step {
 	case FieldDuration:
-		return d.Fields[step] != "" || d.Data["oneshot"] == "1" || d.Data["skip_duration"] == "1"
+		return d.Fields[step] != "" || d.Data[dialogOneshot] == "1" || d.Data[dialogSkipDuration] == "1"
 	case stepAttest1, stepAttest2:
 		return d.Data[step] == "yes"
 	case stepConfirm:
@@ -210,7 +210,7 @@ func (c *call) formAnswer(text string) error {
 				for k, val := range f {
 					d.Fields[k] = val
 				}
-				d.Data["oneshot"] = "1"
+				d.Data[dialogOneshot] = "1"
 				d.Step = c.nextStep(d, "")
 				c.askField(d)
 				return nil
@@ -219,7 +219,7 @@ func (c *call) formAnswer(text string) error {
 		switch {
 		case d.Step == FieldDuration && v == "-":
 			v = ""
-			d.Data["skip_duration"] = "1"
+			d.Data[dialogSkipDuration] = "1"
 		case v == "-":
 			return invalid("err.required")
 		case d.Step == FieldKind:
@@ -289,8 +289,8 @@ func (c *call) back() error {
 	d.Step, d.Edit = to, false
 	delete(d.Data, to) // an attestation stepped back to is asked again
 	if to == FieldDuration {
-		delete(d.Data, "skip_duration")
-		delete(d.Data, "oneshot")
+		delete(d.Data, dialogSkipDuration)
+		delete(d.Data, dialogOneshot)
 	}
 	c.askField(d)
 	return nil
@@ -375,7 +375,7 @@ func (c *call) submit(d *Dialog) error {
 		c.s.Dialog = d // kept if the revision is refused
 		return c.perform(Resubmit, d.Target, &Dialog{Data: data})
 	}
-	u := c.e.org.Unit(d.Data["unit"])
+	u := c.e.org.Unit(d.Data[dialogUnit])
 	if u == nil {
 		c.s.Dialog = nil
 		return refuse("err.no_unit")
@@ -393,9 +393,9 @@ func (c *call) submit(d *Dialog) error {
 		return err
 	}
 	id := FormatID(u.Code, year, n)
-	data["unit"], data["proposer"] = u.ID, c.person
+	data[DataUnit], data[DataProposer] = u.ID, c.person
 	if level > 0 {
-		data["escalation"] = strconv.Itoa(level)
+		data[DataEscalation] = strconv.Itoa(level)
 	}
 	np, ev, err := Step(nil, id, Submit, c.in.Sender, c.now, c.withName(data))
 	if err != nil {
@@ -469,7 +469,7 @@ func (d *Dialog) holdsAnswers() bool {
 		return len(d.Fields) > 0 || d.Data[stepAttest1] != "" || d.Data[stepAttest2] != ""
 	}
 	for k, v := range d.Data {
-		if k != "action" && k != "n" && v != "" {
+		if k != dialogAction && k != DataObstacle && v != "" {
 			return true
 		}
 	}
@@ -494,7 +494,7 @@ func (c *call) askLeave(d *Dialog, a Action, id, data string) error {
 	if d.Kind == "propose" {
 		q = l.T("form.leave_form", "Action", action, "ID", id)
 	} else {
-		q = l.T("form.leave_act", "Doing", l.T("action."+d.Data["action"]), "Target", d.Target, "Action", action, "ID", id)
+		q = l.T("form.leave_act", "Doing", l.T("action."+d.Data[dialogAction]), "Target", d.Target, "Action", action, "ID", id)
 	}
 	c.reply(plain(q),
 		[]Button{{Label: l.T("form.leave_yes", "Action", action), Data: EncodeButton("lv", "yes")}},

@@ -62,12 +62,6 @@ func next(a Action, s Status) (Status, bool) {
 // LeaderAction reports whether a is taken by a leader.
 func LeaderAction(a Action) bool { return rules[a].who == roleLeader }
 
-// DataActorName is the event data key of the actor's name, recorded only
-// when the org file has none for them (a member listed or joined by
-// identity): the platform's display name at the time, so that the history
-// and the certificate name people, never identities.
-const DataActorName = "actor_name"
-
 // apply folds one event into p. It is the only place a record changes, so
 // the stored record and the fold of the events cannot drift apart.
 func apply(p *Proposal, ev Event) error {
@@ -89,8 +83,8 @@ func apply(p *Proposal, ev Event) error {
 	switch ev.Action {
 	case Submit, Resubmit:
 		if ev.Action == Submit {
-			p.Unit, p.Proposer, p.Identity, p.Created = d["unit"], d["proposer"], ev.Actor, ev.At
-			if n, err := strconv.Atoi(d["escalation"]); err == nil {
+			p.Unit, p.Proposer, p.Identity, p.Created = d[DataUnit], d[DataProposer], ev.Actor, ev.At
+			if n, err := strconv.Atoi(d[DataEscalation]); err == nil {
 				p.Escalation = n
 			}
 		}
@@ -103,56 +97,56 @@ func apply(p *Proposal, ev Event) error {
 				p.Fields[f] = v
 			}
 		}
-		p.Attested = d["attest_constitution"] == "yes" && d["attest_no_interest"] == "yes"
+		p.Attested = d[AttestConstitution] == "yes" && d[AttestNoInterest] == "yes"
 	case ApprovePilot:
-		cad, err := time.ParseDuration(d["cadence"])
+		cad, err := time.ParseDuration(d[DataCadence])
 		if err != nil {
 			return fmt.Errorf("cadence: %w", err)
 		}
 		// No report yet: LastReport stays zero until the first one, which
 		// is due one cadence after approval (ReportPeriodStart).
-		p.Pilot = &Pilot{End: d["end"], Cadence: cad, Conditions: d["conditions"], Approved: ev.At, ApprovedBy: ev.Actor}
+		p.Pilot = &Pilot{End: d[DataEnd], Cadence: cad, Conditions: d[DataConditions], Approved: ev.At, ApprovedBy: ev.Actor}
 	case Report:
 		p.LastReport = ev.At
 	case RaiseObstacle:
-		p.Obstacles = append(p.Obstacles, Obstacle{N: len(p.Obstacles) + 1, Text: d["text"], Opened: ev.At, By: ev.Actor})
+		p.Obstacles = append(p.Obstacles, Obstacle{N: len(p.Obstacles) + 1, Text: d[DataText], Opened: ev.At, By: ev.Actor})
 	case Respond:
-		n, err := strconv.Atoi(d["n"])
+		n, err := strconv.Atoi(d[DataObstacle])
 		if err != nil || n < 1 || n > len(p.Obstacles) || !p.Obstacles[n-1].Open() {
-			return fmt.Errorf("no open obstacle %q", d["n"])
+			return fmt.Errorf("no open obstacle %q", d[DataObstacle])
 		}
 		o := &p.Obstacles[n-1]
-		o.Answer, o.Answered, o.AnsweredBy = d["answer"], ev.At, ev.Actor
+		o.Answer, o.Answered, o.AnsweredBy = d[DataAnswer], ev.At, ev.Actor
 	case Check:
-		p.LastCheck, p.Verdict = ev.At, d["verdict"]
+		p.LastCheck, p.Verdict = ev.At, d[DataVerdict]
 	case Adjust:
 		if p.Pilot == nil {
 			return fmt.Errorf("adjust without a pilot")
 		}
-		if v, ok := d["end"]; ok {
+		if v, ok := d[DataEnd]; ok {
 			p.Pilot.End = v
 		}
-		if v, ok := d["cadence"]; ok {
+		if v, ok := d[DataCadence]; ok {
 			cad, err := time.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("cadence: %w", err)
 			}
 			p.Pilot.Cadence = cad
 		}
-		if v, ok := d["scope"]; ok {
+		if v, ok := d[DataScope]; ok {
 			p.Pilot.Scope = v
 		}
-		if v, ok := d["conditions"]; ok {
+		if v, ok := d[DataConditions]; ok {
 			p.Pilot.Conditions = v
 		}
 	case Stop:
-		p.Violation = d["violation"]
+		p.Violation = d[DataViolation]
 	case Complete:
-		p.Outcome = d["outcome"]
+		p.Outcome = d[DataOutcome]
 	case Escalate:
-		n, err := strconv.Atoi(d["level"])
+		n, err := strconv.Atoi(d[DataLevel])
 		if err != nil || n <= p.Escalation {
-			return fmt.Errorf("escalation level %q after %d", d["level"], p.Escalation)
+			return fmt.Errorf("escalation level %q after %d", d[DataLevel], p.Escalation)
 		}
 		p.Escalation = n
 	}

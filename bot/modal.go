@@ -60,12 +60,6 @@ type FieldErrors map[string]string
 // (the chat form's own buttons, revising a proposal): hand them to Handle.
 var ErrNoForm = errors.New("bot: this button opens no form")
 
-// The keys of the proposal form's attestations.
-const (
-	AttestConstitution = stepAttest1
-	AttestNoInterest   = stepAttest2
-)
-
 // ProposalForm is the proposal form for in.Sender, in their language, for
 // the unit they file in. Someone who may not file is told why (a message
 // to in.Chat, as /propose would answer) and the refusal is returned as an
@@ -130,7 +124,7 @@ func (e *Engine) SubmitForm(ctx context.Context, in Input, f Fields, attested [2
 		if err != nil {
 			return nil, err
 		}
-		d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{"unit": u.ID, "oneshot": "1"}}
+		d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{dialogUnit: u.ID, dialogOneshot: "1"}}
 		for _, name := range FormFields {
 			v := strings.TrimSpace(f[name])
 			switch {
@@ -276,7 +270,7 @@ func (c *call) actionForm(a Action, p *Proposal) Form {
 	for _, q := range actionQuestions[a] {
 		fi := FormInput{Key: q.key, Kind: InputText, Label: l.T("ask."+string(a)+"."+q.key, "Default", def), Optional: q.optional, Max: MaxField, Multiline: true}
 		switch {
-		case a == Adjust && q.key == "value":
+		case a == Adjust && q.key == dialogValue:
 			fi.Label, fi.Hint = l.T("modal.adjust.value"), l.T("modal.adjust.hint")
 		case q.kind == qDate:
 			fi.Kind, fi.Max, fi.Multiline = InputDate, 0, false

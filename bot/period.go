@@ -33,10 +33,10 @@ func (e *Engine) ToldByEscalation(ctx context.Context, p *Proposal, reason strin
 	for _, ev := range evs {
 		switch ev.Action {
 		case Submit:
-			level, _ = strconv.Atoi(ev.Data["escalation"])
+			level, _ = strconv.Atoi(ev.Data[DataEscalation])
 		case Escalate:
-			n, _ := strconv.Atoi(ev.Data["level"])
-			if !ev.At.Before(firing) && ev.Data["reason"] == reason {
+			n, _ := strconv.Atoi(ev.Data[DataLevel])
+			if !ev.At.Before(firing) && ev.Data[DataReason] == reason {
 				before := at(level)
 				for _, d := range at(n) {
 					if !slices.Contains(before, d) && !slices.Contains(told, d) {

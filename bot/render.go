@@ -81,33 +81,33 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	case RequestRevision:
 		toPerson(p.Proposer, func(l localizer) Body {
 			t := head(l, "notice.revision")
-			t.Field(l.T("label.revision"), ev.Data["note"]).Line().Italic(l.T("hint.revise", "ID", p.ID))
+			t.Field(l.T("label.revision"), ev.Data[DataNote]).Line().Italic(l.T("hint.revise", "ID", p.ID))
 			return Body{Text: t.Text, Buttons: proposerButtons(l, p)}
 		})
 	case Reject:
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, "notice.rejected").Field(l.T("label.reason"), ev.Data["reason"]).Text}
+			return Body{Text: head(l, "notice.rejected").Field(l.T("label.reason"), ev.Data[DataReason]).Text}
 		})
 	case Withdraw:
 		toDeciders(func(l localizer) Body { return Body{Text: head(l, "notice.withdrawn").Text} })
 	case Report:
 		toDeciders(func(l localizer) Body {
-			return Body{Text: head(l, "notice.report").Field(l.T("label.report"), ev.Data["text"]).Text, Buttons: leaderButtons(l, p)}
+			return Body{Text: head(l, "notice.report").Field(l.T("label.report"), ev.Data[DataText]).Text, Buttons: leaderButtons(l, p)}
 		})
 	case RaiseObstacle:
 		n := len(p.Obstacles)
 		toDeciders(func(l localizer) Body {
-			t := head(l, "notice.obstacle").Field(l.T("label.obstacle"), ev.Data["text"]).Line().Italic(l.T("hint.obstacle_sla", "Days", l.Days(c.e.org.Policy.ObstacleSLA)))
+			t := head(l, "notice.obstacle").Field(l.T("label.obstacle"), ev.Data[DataText]).Line().Italic(l.T("hint.obstacle_sla", "Days", l.Days(c.e.org.Policy.ObstacleSLA)))
 			return Body{Text: t.Text, Buttons: [][]Button{{{Label: l.T("btn.respond"), Data: EncodeButton(buttonVerbs[Respond], p.ID, fmt.Sprint(n))}}}}
 		})
 	case Respond:
 		toPerson(p.Proposer, func(l localizer) Body {
-			o := p.Obstacles[atoi(ev.Data["n"])-1]
-			return Body{Text: head(l, "notice.responded").Field(l.T("label.obstacle"), o.Text).Field(l.T("label.answer"), ev.Data["answer"]).Text}
+			o := p.Obstacles[atoi(ev.Data[DataObstacle])-1]
+			return Body{Text: head(l, "notice.responded").Field(l.T("label.obstacle"), o.Text).Field(l.T("label.answer"), ev.Data[DataAnswer]).Text}
 		})
 	case Check:
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, "notice.checked").Field(l.T("label.verdict"), l.T("choice.verdict."+ev.Data["verdict"])).Field(l.T("label.note"), ev.Data["note"]).Text}
+			return Body{Text: head(l, "notice.checked").Field(l.T("label.verdict"), l.T("choice.verdict."+ev.Data[DataVerdict])).Field(l.T("label.note"), ev.Data[DataNote]).Text}
 		})
 	case Adjust:
 		toPerson(p.Proposer, func(l localizer) Body {
@@ -122,17 +122,17 @@ func (c *call) notices(a Action, prev, p *Proposal, ev Event) []Message {
 	case Suspend, Resume:
 		key := map[Action]string{Suspend: "notice.suspended", Resume: "notice.resumed"}[a]
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, key).Field(l.T("label.reason"), ev.Data["reason"]).Field(l.T("label.note"), ev.Data["note"]).Text}
+			return Body{Text: head(l, key).Field(l.T("label.reason"), ev.Data[DataReason]).Field(l.T("label.note"), ev.Data[DataNote]).Text}
 		})
 	case Stop:
 		toPerson(p.Proposer, func(l localizer) Body {
-			return Body{Text: head(l, "notice.stopped").Field(l.T("label.reason"), ev.Data["reason"]).Field(l.T("label.violation"), yesNoValue(l, ev.Data["violation"])).Text}
+			return Body{Text: head(l, "notice.stopped").Field(l.T("label.reason"), ev.Data[DataReason]).Field(l.T("label.violation"), yesNoValue(l, ev.Data[DataViolation])).Text}
 		})
 		toChannels("channel.stopped")
 	case Complete:
 		toPerson(p.Proposer, func(l localizer) Body {
-			t := head(l, "notice.completed").Field(l.T("label.outcome"), l.T("outcome."+ev.Data["outcome"])).Field(l.T("label.lessons"), ev.Data["lessons"]).
-				Field(l.T("label.recommend"), yesNoValue(l, ev.Data["recommend"]))
+			t := head(l, "notice.completed").Field(l.T("label.outcome"), l.T("outcome."+ev.Data[DataOutcome])).Field(l.T("label.lessons"), ev.Data[DataLessons]).
+				Field(l.T("label.recommend"), yesNoValue(l, ev.Data[DataRecommend]))
 			if p.Protected() {
 				t.Line().Italic(l.T("hint.certificate", "ID", p.ID))
 			}
@@ -434,7 +434,7 @@ func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepTe
 	kv := []any{"Who", e.personName(l, ev.Actor, d[DataActorName]), "To", e.names(l, e.recipients(ev, after))}
 	switch ev.Action {
 	case Respond:
-		kv = append(kv, "N", atoi(d["n"]))
+		kv = append(kv, "N", atoi(d[DataObstacle]))
 	case Escalate:
 		if anc := e.org.Ancestors(after.Unit); after.Escalation >= 1 && after.Escalation <= len(anc) {
 			kv = append(kv, "Unit", anc[after.Escalation-1].Name)
@@ -457,45 +457,45 @@ func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepTe
 			}
 			add(l.T("label.changed"), strings.Join(changed, "; "))
 		}
-		if d[stepAttest1] == "yes" && d[stepAttest2] == "yes" {
+		if d[AttestConstitution] == "yes" && d[AttestNoInterest] == "yes" {
 			add("", "✓ "+l.T("form.attested"))
 		} else {
 			add("", l.T("label.not_attested"))
 		}
 	case ApprovePilot:
-		add(l.T("label.end"), l.Date(d["end"]))
-		add(l.T("label.cadence"), cadence(l, d["cadence"]))
-		add(l.T("label.conditions"), d["conditions"])
+		add(l.T("label.end"), l.Date(d[DataEnd]))
+		add(l.T("label.cadence"), cadence(l, d[DataCadence]))
+		add(l.T("label.conditions"), d[DataConditions])
 	case RequestRevision:
-		add(l.T("label.revision"), d["note"])
+		add(l.T("label.revision"), d[DataNote])
 	case Reject, Suspend, Stop:
-		add(l.T("label.reason"), d["reason"])
+		add(l.T("label.reason"), d[DataReason])
 	case Report:
-		add(l.T("label.report"), d["text"])
+		add(l.T("label.report"), d[DataText])
 	case RaiseObstacle:
-		add(l.T("label.obstacle_n", "N", len(after.Obstacles)), d["text"])
+		add(l.T("label.obstacle_n", "N", len(after.Obstacles)), d[DataText])
 	case Respond:
-		if n := atoi(d["n"]); n >= 1 && n <= len(before.Obstacles) {
+		if n := atoi(d[DataObstacle]); n >= 1 && n <= len(before.Obstacles) {
 			add(l.T("label.obstacle_n", "N", n), before.Obstacles[n-1].Text)
 		}
-		add(l.T("label.answer"), d["answer"])
+		add(l.T("label.answer"), d[DataAnswer])
 	case Check:
-		add(l.T("label.verdict"), l.T("choice.verdict."+d["verdict"]))
+		add(l.T("label.verdict"), l.T("choice.verdict."+d[DataVerdict]))
 	case Adjust:
 		for _, ch := range adjustments(l, ev, before) {
 			add(ch.label, l.T("label.change", "Old", ch.old, "New", ch.new))
 		}
 	case Complete:
-		add(l.T("label.outcome"), l.T("outcome."+d["outcome"]))
-		add(l.T("label.lessons"), d["lessons"])
+		add(l.T("label.outcome"), l.T("outcome."+d[DataOutcome]))
+		add(l.T("label.lessons"), d[DataLessons])
 	}
 	switch ev.Action {
 	case Stop:
-		add(l.T("label.violation"), yesNoValue(l, d["violation"]))
+		add(l.T("label.violation"), yesNoValue(l, d[DataViolation]))
 	case Complete:
-		add(l.T("label.recommend"), yesNoValue(l, d["recommend"]))
+		add(l.T("label.recommend"), yesNoValue(l, d[DataRecommend]))
 	case Check, Resume:
-		add(l.T("label.note"), d["note"])
+		add(l.T("label.note"), d[DataNote])
 	}
 	return st
 }
@@ -562,16 +562,16 @@ func adjustments(l localizer, ev Event, before *Proposal) []change {
 		}
 		ch := change{label: l.T("label." + what), new: v}
 		switch what {
-		case "end":
+		case DataEnd:
 			ch.old, ch.new = l.Date(pl.End), l.Date(v)
-		case "cadence":
+		case DataCadence:
 			ch.old, ch.new = cadence(l, pl.Cadence.String()), cadence(l, v)
-		case "scope":
+		case DataScope:
 			ch.old = pl.Scope
 			if ch.old == "" {
 				ch.old = before.Fields[FieldScope]
 			}
-		case "conditions":
+		case DataConditions:
 			ch.old = pl.Conditions
 		}
 		if ch.old == "" {

@@ -282,6 +282,16 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }
 
+// EventActor names the actor of ev as the history and the certificate
+// do: by the org file's name, else by the name the event recorded
+// (DataActorName); the schedules as the system; never by an identity.
+func (e *Engine) EventActor(w Words, ev Event) string {
+	if ev.Actor == SystemActor {
+		return w.l.T("certpdf.system")
+	}
+	return e.personName(w.l, ev.Actor, ev.Data[DataActorName])
+}
+
 // WebHistories reads the history of every item of r, by id, for the
 // export of what the reader may read. Round trips: 1 per item.
 func (e *Engine) WebHistories(ctx context.Context, r *Reading) (map[string][]Event, error) {

@@ -476,7 +476,7 @@ func TestEscalationUpTwoLevels(t *testing.T) {
 	var levels []string
 	for _, ev := range evs {
 		if ev.Action == bot.Escalate {
-			levels = append(levels, ev.Data["level"])
+			levels = append(levels, ev.Data[bot.DataLevel])
 			if ev.Actor != bot.SystemActor {
 				t.Errorf("escalation actor = %q", ev.Actor)
 			}

@@ -240,7 +240,7 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 		pp.Fields = append(pp.Fields, pair{words.T("field." + name), val})
 	}
 	for _, ev := range v.Events {
-		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Actor: s.eng.ActorName(ev.Actor), Hash: ev.Hash[:16]}
+		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Actor: s.eng.EventActor(words, ev), Hash: ev.Hash[:16]}
 		if ev.From != ev.To && ev.From != bot.Draft {
 			te.Change = words.T("status."+string(ev.From)) + " → " + words.T("status."+string(ev.To))
 		} else if ev.From != ev.To {
@@ -249,12 +249,15 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 		switch ev.Action {
 		case bot.Submit, bot.Resubmit:
 			te.To = words.T("web.proposal.to", "Unit", s.eng.UnitName(v.Proposal.Unit))
-		case bot.Escalate:
-			if u := ev.Data["unit"]; u != "" {
-				te.To = words.T("web.proposal.escalated", "Unit", s.eng.UnitName(u))
+		case bot.Escalate: // the event records the level reached, not the unit
+			anc := s.eng.Org().Ancestors(v.Proposal.Unit)
+			if n, err := strconv.Atoi(ev.Data[bot.DataLevel]); err == nil && n >= 1 && n <= len(anc) {
+				te.To = words.T("web.proposal.escalated", "Unit", s.eng.UnitName(anc[n-1].ID))
 			}
 		}
-		if ev.Action != bot.Submit && ev.Action != bot.Resubmit { // its fields are the proposal's, shown above
+		// A submission's fields are the proposal's, shown above; an
+		// escalation's reason is which job escalated it, said by te.To.
+		if ev.Action != bot.Submit && ev.Action != bot.Resubmit && ev.Action != bot.Escalate {
 			te.Data = dataPairs(words, ev.Data)
 		}
 		pp.Timeline = append(pp.Timeline, te)
@@ -275,27 +278,27 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 // in a fixed order; keys without a label are left out (never shown raw).
 func dataPairs(words bot.Words, data map[string]string) []pair {
 	var out []pair
-	for _, k := range []string{"end", "cadence", "conditions", "scope", "reason", "note", "text", "answer", "verdict", "outcome", "violation", "lessons", "recommend", "what", "value"} {
+	for _, k := range []string{bot.DataEnd, bot.DataCadence, bot.DataConditions, bot.DataScope, bot.DataReason, bot.DataNote, bot.DataText, bot.DataAnswer, bot.DataVerdict, bot.DataOutcome, bot.DataViolation, bot.DataLessons, bot.DataRecommend} {
 		v, ok := data[k]
 		if !ok || v == "" || v == "-" {
 			continue
 		}
 		switch k {
-		case "end":
+		case bot.DataEnd:
 			v = words.Date(v)
-		case "cadence":
+		case bot.DataCadence:
 			if d, err := time.ParseDuration(v); err == nil {
 				v = words.Days(d)
 			}
-		case "verdict":
+		case bot.DataVerdict:
 			if words.Has("choice.verdict." + v) {
 				v = words.T("choice.verdict." + v)
 			}
-		case "outcome":
+		case bot.DataOutcome:
 			if words.Has("outcome." + v) {
 				v = words.T("outcome." + v)
 			}
-		case "violation", "recommend", "what":
+		case bot.DataViolation, bot.DataRecommend:
 			if words.Has("choice." + k + "." + v) {
 				v = words.T("choice." + k + "." + v)
 			}

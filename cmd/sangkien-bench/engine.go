@@ -169,9 +169,9 @@ func roundTrips(ctx context.Context, rdb *redis.Client) []rtRow {
 }
 
 // The fields of every proposal the bench seeds.
-var benchFields = map[string]string{"title": "Online land registration", "problem": "Registration needs three paper visits", "kind": "unregulated",
-	"solution": "Accept scanned documents through the provincial portal", "benefit": "Citizens save two trips", "scope": "One district",
-	"risks": "Forged scans; originals checked", "attest_constitution": "yes", "attest_no_interest": "yes"}
+var benchFields = map[string]string{bot.FieldTitle: "Online land registration", bot.FieldProblem: "Registration needs three paper visits", bot.FieldKind: bot.KindUnregulated,
+	bot.FieldSolution: "Accept scanned documents through the provincial portal", bot.FieldBenefit: "Citizens save two trips", bot.FieldScope: "One district",
+	bot.FieldRisks: "Forged scans; originals checked", bot.AttestConstitution: "yes", bot.AttestNoInterest: "yes"}
 
 // pilotDue is the engine's due times of a pilot (report and end), as
 // Engine.dueOf sets them, so that seeded pilots weigh what real ones do.
@@ -209,7 +209,7 @@ func memoryPerProposal(ctx context.Context, rdb *redis.Client, n, perUnit int) m
 			log.Fatal(err)
 		}
 		id := bot.FormatID(code, now.Year(), num)
-		fields := map[string]string{"unit": fmt.Sprintf("u%d", u), "proposer": proposer}
+		fields := map[string]string{bot.DataUnit: fmt.Sprintf("u%d", u), bot.DataProposer: proposer}
 		for k, v := range benchFields {
 			fields[k] = v
 		}
@@ -235,9 +235,9 @@ func memoryPerProposal(ctx context.Context, rdb *redis.Client, n, perUnit int) m
 			p = np
 		}
 		step(bot.Submit, "console:"+proposer, fields)
-		step(bot.ApprovePilot, fmt.Sprintf("console:l%d", u), map[string]string{"end": "2027-06-30", "cadence": "336h0m0s", "conditions": "Monthly review"})
+		step(bot.ApprovePilot, fmt.Sprintf("console:l%d", u), map[string]string{bot.DataEnd: "2027-06-30", bot.DataCadence: "336h0m0s", bot.DataConditions: "Monthly review"})
 		for r := range 8 {
-			step(bot.Report, "console:"+proposer, map[string]string{"text": fmt.Sprintf("Progress report %d: 40 applications received online", r)})
+			step(bot.Report, "console:"+proposer, map[string]string{bot.DataText: fmt.Sprintf("Progress report %d: 40 applications received online", r)})
 		}
 		lastID = id
 	}

@@ -80,7 +80,7 @@ func (b *jobBench) submit(perUnit int) {
 	parallel(b.units*perUnit, func(i int) {
 		u, k := i%b.units, i/b.units
 		id := bot.FormatID(fmt.Sprintf("U%d", u), b.year, first[u]+k+1)
-		fields := map[string]string{"unit": fmt.Sprintf("u%d", u), "proposer": fmt.Sprintf("c%d-0", u)}
+		fields := map[string]string{bot.DataUnit: fmt.Sprintf("u%d", u), bot.DataProposer: fmt.Sprintf("c%d-0", u)}
 		for k, v := range benchFields {
 			fields[k] = v
 		}
@@ -115,7 +115,7 @@ func (b *jobBench) approve(perUnit int) {
 		}
 		for _, p := range ps {
 			np, ev, err := bot.Step(p, p.ID, bot.ApprovePilot, fmt.Sprintf("console:l%d", u), at,
-				map[string]string{"end": "2027-06-30", "cadence": "336h0m0s", "conditions": "Monthly review"})
+				map[string]string{bot.DataEnd: "2027-06-30", bot.DataCadence: "336h0m0s", bot.DataConditions: "Monthly review"})
 			if err != nil {
 				log.Fatal(err)
 			}

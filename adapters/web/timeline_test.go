@@ -1,0 +1,73 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sangkien/sangkien/bot"
+)
+
+// An escalation on the timeline names the committee the item went up to,
+// read from the level its event records (bot/eventdata.go: escalate
+// carries level and reason, no unit), is by the system, and shows no raw
+// data value or identity.
+func TestTimelineNamesTheCommitteeAnItemEscalatedTo(t *testing.T) {
+	s := newSite(t)
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	s.h.Clock.Advance(s.h.Org.Policy.EscalateAfter + 24*time.Hour)
+	// The event the review reminders record (docs/rules/lifecycle.md).
+	p := s.h.Proposal(id)
+	np, ev, err := bot.Step(p, id, bot.Escalate, "system:schedules", s.h.Clock.Now(), map[string]string{bot.DataLevel: "1", bot.DataReason: "review"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.h.Store.Commit(context.Background(), &bot.Commit{Proposal: np, Event: ev, From: p.Status}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := s.signIn(parent).do("GET", "/p/"+id, nil)
+	i := strings.Index(body, `id="timeline"`)
+	if i < 0 {
+		t.Fatalf("no timeline:\n%s", body)
+	}
+	timeline := body[i:]
+	if !strings.Contains(timeline, "Chuyển lên cấp ủy cấp trên: Tỉnh ủy") {
+		t.Errorf("the escalation does not name Tỉnh ủy:\n%s", timeline)
+	}
+	if !strings.Contains(timeline, "— Hệ thống (tự động)") {
+		t.Errorf("the escalation is not by the system:\n%s", timeline)
+	}
+	for _, raw := range []string{"review", "system:"} {
+		if strings.Contains(timeline, raw) {
+			t.Errorf("the timeline shows %q raw:\n%s", raw, timeline)
+		}
+	}
+}
+
+// A step by someone the org file has no name for is named on the timeline
+// by the name the event recorded (bot.DataActorName), as in /history.
+func TestTimelineNamesANewcomerByTheRecordedName(t *testing.T) {
+	s := newSite(t)
+	newcomer := bot.Input{Platform: "telegram", Sender: "telegram:4242", Chat: "telegram:4242", Name: "Đặng Thu"}
+	in := newcomer
+	in.Text = "/join " + s.h.Org.Unit("so-tnmt").JoinCode
+	s.h.Input(in)
+	f := bot.Fields{bot.FieldTitle: "Xe buýt điện", bot.FieldProblem: "Ba lần nộp giấy", bot.FieldKind: bot.KindUnregulated,
+		bot.FieldSolution: "Nhận bản quét qua cổng", bot.FieldBenefit: "Bớt hai lần đi lại", bot.FieldScope: "Một huyện", bot.FieldRisks: "Bản quét giả"}
+	if errs, err := s.h.Engine.SubmitForm(context.Background(), newcomer, f, [2]bool{true, true}); err != nil || len(errs) > 0 {
+		t.Fatalf("file: %v %v", errs, err)
+	}
+	evs := s.h.Events("TNMT-2026-001")
+	if evs[0].Data[bot.DataActorName] != "Đặng Thu" {
+		t.Fatalf("the submit recorded no name: %v", evs[0].Data)
+	}
+	_, body := s.signIn(leader).do("GET", "/p/TNMT-2026-001", nil)
+	i := strings.Index(body, `id="timeline"`)
+	if i < 0 {
+		t.Fatalf("no timeline:\n%s", body)
+	}
+	if timeline := body[i:]; !strings.Contains(timeline, "— Đặng Thu") || strings.Contains(timeline, "telegram:") {
+		t.Errorf("the newcomer is not named by the recorded name:\n%s", timeline)
+	}
+}
