@@ -211,8 +211,8 @@ func (e *Engine) certificateDoc(l localizer, p *Proposal, evs []Event, now time.
 			What: l.T("certpdf.ev." + string(ev.Action)), To: e.names(l, e.recipients(ev, after))}
 		var more []string
 		for _, dt := range st.Details {
-			if dt.Label == "" { // the attestations: the PDF's font has no ✓
-				more = append(more, strings.TrimPrefix(dt.Value, "✓ "))
+			if dt.Label == "" { // the attestations (the PDF's font has no ✓: Check is left out)
+				more = append(more, dt.Value)
 			} else {
 				more = append(more, dt.Label+": "+Clip(dt.Value, 300))
 			}

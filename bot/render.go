@@ -425,8 +425,23 @@ type StepText struct {
 }
 
 // Detail is one labelled line of a step; a line without a label (the
-// attestations) stands alone.
-type Detail struct{ Label, Value string }
+// attestations) stands alone. Check marks a line that says something was
+// done (the attestations given): the chat and the web show it with a ✓,
+// print leaves it out where its font has no such glyph.
+type Detail struct {
+	Label, Value string
+	Check        bool
+}
+
+// steps tells the history evs of proposal id step by step, one StepText
+// an event, as /history, the certificate and the web register tell it.
+func (e *Engine) steps(l localizer, id string, evs []Event) []StepText {
+	out := make([]StepText, 0, len(evs))
+	replay(id, evs, func(ev Event, before, after *Proposal) {
+		out = append(out, e.describe(l, ev, before, after))
+	})
+	return out
+}
 
 // describe tells step ev from the records just before and after it.
 func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepText {
@@ -443,7 +458,7 @@ func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepTe
 	st := StepText{Sentence: l.T("cert.ev."+string(ev.Action), kv...)}
 	add := func(label, value string) {
 		if value != "" {
-			st.Details = append(st.Details, Detail{label, Clip(value, 500)})
+			st.Details = append(st.Details, Detail{Label: label, Value: Clip(value, 500)})
 		}
 	}
 	switch ev.Action {
@@ -458,7 +473,7 @@ func (e *Engine) describe(l localizer, ev Event, before, after *Proposal) StepTe
 			add(l.T("label.changed"), strings.Join(changed, "; "))
 		}
 		if d[AttestConstitution] == "yes" && d[AttestNoInterest] == "yes" {
-			add("", "✓ "+l.T("form.attested"))
+			st.Details = append(st.Details, Detail{Value: l.T("form.attested"), Check: true})
 		} else {
 			add("", l.T("label.not_attested"))
 		}
@@ -507,6 +522,9 @@ func (c *call) step(t *RichText, l localizer, ev Event, before, after *Proposal)
 	t.Plain(st.Sentence)
 	for _, d := range st.Details {
 		t.Line().Plain("   ")
+		if d.Check {
+			t.Plain("✓ ")
+		}
 		if d.Label != "" {
 			t.Bold(d.Label + ": ")
 		}

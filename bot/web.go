@@ -243,9 +243,12 @@ func (c *call) item(p *Proposal) Item {
 // points take as Input.Button).
 type ProposalView struct {
 	Item
-	Words   Words
-	Last    string
-	Events  []Event
+	Words  Words
+	Last   string
+	Events []Event
+	// Steps tell Events in the reader's words, as /history does: Steps[i]
+	// is Events[i].
+	Steps   []StepText
 	Buttons []Button
 }
 
@@ -268,7 +271,7 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 	if err != nil {
 		return nil, err
 	}
-	v := &ProposalView{Item: c.item(p), Words: Words{c.l}, Last: c.s.Last, Events: evs}
+	v := &ProposalView{Item: c.item(p), Words: Words{c.l}, Last: c.s.Last, Events: evs, Steps: e.steps(c.l, p.ID, evs)}
 	for _, row := range c.buttonsFor(c.l, p, c.person) {
 		for _, b := range row {
 			if verb, _, _ := DecodeButton(b.Data); verb != buttonVerbs[Resubmit] {
@@ -281,16 +284,6 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }
-
-// EventActor names the actor of ev as the history and the certificate
-// do: by the org file's name, else by the name the event recorded
-// (DataActorName); the schedules as the system; never by an identity.
-func (e *Engine) EventActor(w Words, ev Event) string {
-	if ev.Actor == SystemActor {
-		return w.l.T("certpdf.system")
-	}
-	return e.personName(w.l, ev.Actor, ev.Data[DataActorName])
-}
 
 // WebHistories reads the history of every item of r, by id, for the
 // export of what the reader may read. Round trips: 1 per item.

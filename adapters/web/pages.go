@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/export"
@@ -193,14 +192,13 @@ func (s *Server) pilots(w http.ResponseWriter, r *http.Request, sess *session) {
 
 // timelineEntry is one step of a proposal's history.
 type timelineEntry struct {
-	Seq    int
-	At     string
-	Action string
-	Actor  string
-	Change string // from → to
-	To     string // to whom it went
-	Data   []pair
-	Hash   string
+	Seq      int
+	At       string
+	Action   string
+	Sentence string // who did what, to whom
+	Change   string // from → to
+	Details  []bot.Detail
+	Hash     string
 }
 
 type pair struct{ Label, Value string }
@@ -239,26 +237,15 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 		}
 		pp.Fields = append(pp.Fields, pair{words.T("field." + name), val})
 	}
-	for _, ev := range v.Events {
-		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Actor: s.eng.EventActor(words, ev), Hash: ev.Hash[:16]}
+	// The steps read as /history tells them (bot.Engine.describe): who did
+	// what, to whom, and what was decided or said.
+	for n, ev := range v.Events {
+		st := v.Steps[n]
+		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Sentence: st.Sentence, Details: st.Details, Hash: ev.Hash[:16]}
 		if ev.From != ev.To && ev.From != bot.Draft {
 			te.Change = words.T("status."+string(ev.From)) + " → " + words.T("status."+string(ev.To))
 		} else if ev.From != ev.To {
 			te.Change = words.T("status." + string(ev.To))
-		}
-		switch ev.Action {
-		case bot.Submit, bot.Resubmit:
-			te.To = words.T("web.proposal.to", "Unit", s.eng.UnitName(v.Proposal.Unit))
-		case bot.Escalate: // the event records the level reached, not the unit
-			anc := s.eng.Org().Ancestors(v.Proposal.Unit)
-			if n, err := strconv.Atoi(ev.Data[bot.DataLevel]); err == nil && n >= 1 && n <= len(anc) {
-				te.To = words.T("web.proposal.escalated", "Unit", s.eng.UnitName(anc[n-1].ID))
-			}
-		}
-		// A submission's fields are the proposal's, shown above; an
-		// escalation's reason is which job escalated it, said by te.To.
-		if ev.Action != bot.Submit && ev.Action != bot.Resubmit && ev.Action != bot.Escalate {
-			te.Data = dataPairs(words, ev.Data)
 		}
 		pp.Timeline = append(pp.Timeline, te)
 	}
@@ -272,40 +259,6 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 	}
 	p.Data = pp
 	s.render(w, http.StatusOK, "proposal.html", p)
-}
-
-// dataPairs labels what an event recorded beside the proposal's fields,
-// in a fixed order; keys without a label are left out (never shown raw).
-func dataPairs(words bot.Words, data map[string]string) []pair {
-	var out []pair
-	for _, k := range []string{bot.DataEnd, bot.DataCadence, bot.DataConditions, bot.DataScope, bot.DataReason, bot.DataNote, bot.DataText, bot.DataAnswer, bot.DataVerdict, bot.DataOutcome, bot.DataViolation, bot.DataLessons, bot.DataRecommend} {
-		v, ok := data[k]
-		if !ok || v == "" || v == "-" {
-			continue
-		}
-		switch k {
-		case bot.DataEnd:
-			v = words.Date(v)
-		case bot.DataCadence:
-			if d, err := time.ParseDuration(v); err == nil {
-				v = words.Days(d)
-			}
-		case bot.DataVerdict:
-			if words.Has("choice.verdict." + v) {
-				v = words.T("choice.verdict." + v)
-			}
-		case bot.DataOutcome:
-			if words.Has("outcome." + v) {
-				v = words.T("outcome." + v)
-			}
-		case bot.DataViolation, bot.DataRecommend:
-			if words.Has("choice." + k + "." + v) {
-				v = words.T("choice." + k + "." + v)
-			}
-		}
-		out = append(out, pair{words.T("web.data." + k), v})
-	}
-	return out
 }
 
 // formPage is an action's form.

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/internal/bottest"
 )
 
 // An escalation on the timeline names the committee the item went up to,
@@ -32,11 +34,9 @@ func TestTimelineNamesTheCommitteeAnItemEscalatedTo(t *testing.T) {
 		t.Fatalf("no timeline:\n%s", body)
 	}
 	timeline := body[i:]
-	if !strings.Contains(timeline, "Chuyển lên cấp ủy cấp trên: Tỉnh ủy") {
-		t.Errorf("the escalation does not name Tỉnh ủy:\n%s", timeline)
-	}
-	if !strings.Contains(timeline, "— Hệ thống (tự động)") {
-		t.Errorf("the escalation is not by the system:\n%s", timeline)
+	// As /history tells it (bot/render.go describe).
+	if !strings.Contains(timeline, "đề xuất được chuyển lên cấp ủy cấp trên (Tỉnh ủy), báo cáo đồng chí Trần Văn Bí.") {
+		t.Errorf("the escalation does not name Tỉnh ủy and its leader:\n%s", timeline)
 	}
 	for _, raw := range []string{"review", "system:"} {
 		if strings.Contains(timeline, raw) {
@@ -67,7 +67,40 @@ func TestTimelineNamesANewcomerByTheRecordedName(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no timeline:\n%s", body)
 	}
-	if timeline := body[i:]; !strings.Contains(timeline, "— Đặng Thu") || strings.Contains(timeline, "telegram:") {
+	if timeline := body[i:]; !strings.Contains(timeline, "Đồng chí Đặng Thu gửi đề xuất") || strings.Contains(timeline, "telegram:") {
 		t.Errorf("the newcomer is not named by the recorded name:\n%s", timeline)
+	}
+}
+
+// The timeline tells each step as /history does, in the same words: the
+// sentence of who did what and to whom, the attestations with their ✓,
+// and what a decision recorded (dates as dd/mm/yyyy, choices in words).
+func TestTimelineReadsAsTheHistory(t *testing.T) {
+	s := newSite(t)
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	s.h.SetLang(leader, "en") // the harness approves with the English buttons
+	s.h.Approve(leader, id)
+	s.h.SetLang(leader, "vi")
+	history := bottest.To(s.h.Say(leader, "/history "+id), leader)
+	_, body := s.signIn(leader).do("GET", "/p/"+id, nil)
+	i := strings.Index(body, `id="timeline"`)
+	if i < 0 {
+		t.Fatalf("no timeline:\n%s", body)
+	}
+	timeline := html.UnescapeString(body[i:])
+	end := s.h.Proposal(id).Pilot.End // YYYY-MM-DD
+	for _, want := range []string{
+		"Đồng chí Nguyễn Văn An gửi đề xuất, báo cáo đồng chí Lê Thị Giám và đồng chí Đỗ Văn Phó.",
+		"✓ Đã cam kết: không trái với Hiến pháp và Điều lệ Đảng",
+		"Đồng chí Lê Thị Giám phê duyệt cho thực hiện thí điểm, thông báo tới đồng chí Nguyễn Văn An.",
+		end[8:10] + "/" + end[5:7] + "/" + end[:4],
+		"Điều kiện thực hiện: Report monthly to the committee", // as the harness typed it
+	} {
+		if !strings.Contains(history, want) {
+			t.Errorf("/history does not say %q (the test's words are wrong):\n%s", want, history)
+		}
+		if !strings.Contains(strings.ReplaceAll(strings.ReplaceAll(timeline, "</dt><dd>", ": "), "<dd>", ""), want) {
+			t.Errorf("the timeline does not say %q:\n%s", want, timeline)
+		}
 	}
 }
