@@ -296,7 +296,7 @@ func (s *Server) actionPage(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.failErr(w, r, rd.Words, err)
 		return
 	}
-	s.showForm(w, r, sess, rd, v, data, nil, nil, randomToken()[:22])
+	s.showForm(w, r, sess, rd, v, data, nil, nil, newNonce())
 }
 
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request, sess *session, rd *bot.Reading, v *bot.ProposalView, data string, errs bot.FieldErrors, values map[string]string, nonce string) {
@@ -324,7 +324,12 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, sess *session,
 	s.render(w, status, "form.html", p)
 }
 
-func validNonce(n string) bool { return len(n) == 22 && validToken(n+"aaaaaaaaaaaaaaaaaaaaa") }
+// nonceLen is the length of a form's nonce: 132 random bits of a token,
+// enough to name one posting of one form.
+const nonceLen = 22
+
+// newNonce names one showing of a form: its post is handled once.
+func newNonce() string { return randomToken()[:nonceLen] }
 
 func (s *Server) actionPost(w http.ResponseWriter, r *http.Request, sess *session) {
 	rd := s.read(w, r, sess)

@@ -7,13 +7,19 @@ import (
 	"github.com/sangkien/sangkien/bot"
 )
 
-// validToken is the shape of a token this package issues; anything else is
-// refused without asking the store.
-func validToken(t string) bool {
-	if len(t) != 43 {
+// validToken is the shape of a token this package issues (randomToken);
+// anything else is refused without asking the store.
+func validToken(t string) bool { return urlSafe(t, 43) }
+
+// validNonce is the shape of a form's nonce (newNonce).
+func validNonce(n string) bool { return urlSafe(n, nonceLen) }
+
+// urlSafe reports whether s is n characters of base64url.
+func urlSafe(s string, n int) bool {
+	if len(s) != n {
 		return false
 	}
-	for _, r := range t {
+	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
 			return false
 		}

@@ -470,6 +470,14 @@ func TestActionFormValidation(t *testing.T) {
 		t.Fatalf("a refused form recorded: %s", st)
 	}
 	vals.Set("end", "30/06/2026")
+	nonce := vals.Get("nonce")
+	for _, bad := range []string{"", nonce[:21], nonce + "x", nonce[:21] + "/"} { // not a nonce this site made
+		vals.Set("nonce", bad)
+		if code, _ := c.do("POST", "/p/"+id+"/ap", vals); code != http.StatusForbidden || s.h.Proposal(id).Status != bot.Submitted {
+			t.Fatalf("nonce %q: %d, status %s", bad, code, s.h.Proposal(id).Status)
+		}
+	}
+	vals.Set("nonce", nonce)
 	if code, _ := c.do("POST", "/p/"+id+"/ap", vals); code != http.StatusSeeOther {
 		t.Fatalf("corrected: %d", code)
 	}
