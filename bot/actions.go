@@ -115,7 +115,7 @@ func (c *call) begin(a Action, id, text string) error {
 			return err
 		}
 		d.Data[qs[0].key] = text
-		return c.perform(a, id, d)
+		return c.perform(a, id, d, resumesDialog)
 	}
 	c.s.Dialog = d
 	c.ask(d)
@@ -198,7 +198,7 @@ func (c *call) ask(d *Dialog) {
 // answer takes a typed (or chosen) answer to the dialog's question.
 func (c *call) answer(text string) error {
 	d := c.s.Dialog
-	d.Leave, d.LeaveRef = "", "" // answering is staying
+	d.Leave, d.LeaveRef, d.LeaveFor = "", "", "" // answering is staying
 	if d.Kind == "propose" {
 		return c.formAnswer(text)
 	}
@@ -219,7 +219,7 @@ func (c *call) answer(text string) error {
 		c.ask(d)
 		return nil
 	}
-	return c.perform(Action(d.Data[dialogAction]), d.Target, d)
+	return c.perform(Action(d.Data[dialogAction]), d.Target, d, endsDialog)
 }
 
 // value validates an answer to q.
@@ -296,10 +296,26 @@ func no(s string) bool {
 	return false
 }
 
+// dialogFate is what recording an action does to the session's open
+// dialog (docs/rules/conversation.md, "Leaving a form").
+type dialogFate int
+
+const (
+	// endsDialog: the action was the open dialog's; it ends.
+	endsDialog dialogFate = iota
+	// resumesDialog: the action came whole in one typed message; a dialog
+	// in progress goes on, its question asked again after the confirmation.
+	resumesDialog
+	// keepsDialog: the action came from a form beside the chat (a Slack
+	// modal); a chat dialog in progress is left as it was.
+	keepsDialog
+)
+
 // perform records action a on proposal id with the dialog's answers. It
 // re-reads and re-checks on a conflict, so of two leaders deciding at the
 // same moment exactly one decision is recorded and the other is told why.
-func (c *call) perform(a Action, id string, d *Dialog) error {
+// fate says what becomes of the session's open dialog.
+func (c *call) perform(a Action, id string, d *Dialog, fate dialogFate) error {
 	data := map[string]string{}
 	for k, v := range d.Data {
 		if k != dialogAction && k != dialogConfirm && v != "" {
@@ -315,16 +331,23 @@ func (c *call) perform(a Action, id string, d *Dialog) error {
 			return err
 		}
 		if err := c.authorize(a, p); err != nil {
-			c.s.Dialog = nil
+			if fate == endsDialog {
+				c.s.Dialog = nil
+			}
 			return err
 		}
 		np, ev, err := Step(p, id, a, c.in.Sender, c.now, c.withName(data))
 		if err != nil {
 			return err
 		}
-		c.s.Dialog = nil
+		if fate == endsDialog {
+			c.s.Dialog = nil
+		}
 		mark := len(c.out)
 		c.done(a, np, d.Ref)
+		if open := c.s.Dialog; open != nil && fate == resumesDialog {
+			c.ask(open) // back to the form in progress
+		}
 		err = c.commit(p.Status, np, ev, c.notices(a, p, np, ev))
 		if errors.Is(err, ErrConflict) && attempt < 3 {
 			c.out = c.out[:mark]

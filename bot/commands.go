@@ -68,7 +68,26 @@ func splitCommand(text string) (string, string) {
 	return word, rest
 }
 
+// commandActions are the commands that begin an action on a proposal.
+var commandActions = map[string]Action{"report": Report, "obstacle": RaiseObstacle, "withdraw": Withdraw, "revise": Resubmit}
+
+// opensDialog reports whether typed command cmd with rest would open a
+// form or a question, rather than answer at once or record an action
+// whole (/report ID text).
+func opensDialog(cmd, rest string) bool {
+	switch cmd {
+	case "propose", "revise", "withdraw":
+		return true
+	case "report", "obstacle":
+		return len(strings.Fields(rest)) < 2
+	}
+	return false
+}
+
 func (c *call) command(cmd, rest string) error {
+	if d := c.s.Dialog; d.holdsAnswers() && opensDialog(cmd, rest) {
+		return c.askLeaveFor(d, cmd, rest)
+	}
 	switch cmd {
 	case "start", "help":
 		c.help()
@@ -121,7 +140,7 @@ func (c *call) command(cmd, rest string) error {
 		}
 		return c.certificatePDF(p)
 	case "report", "obstacle", "withdraw", "revise":
-		a := map[string]Action{"report": Report, "obstacle": RaiseObstacle, "withdraw": Withdraw, "revise": Resubmit}[cmd]
+		a := commandActions[cmd]
 		id, err := c.argID(rest, cmd)
 		if err != nil {
 			return err

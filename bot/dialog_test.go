@@ -244,3 +244,52 @@ func TestStaleButtonAsksBeforeLeavingAForm(t *testing.T) {
 		t.Fatalf("status %s, pilot %+v", p.Status, p.Pilot)
 	}
 }
+
+// A typed command that would open another form or question asks first,
+// as an older button does; an action typed whole in one message is
+// recorded and the form in progress goes on (docs/rules/conversation.md,
+// "Leaving a form").
+func TestTypedCommandAsksBeforeLeavingAForm(t *testing.T) {
+	h := bottest.New(t, nil)
+	pilot := fileVI(t, h, cadre, oneMessageVI)
+	h.SetLang(leader, "en")
+	h.Approve(leader, pilot)
+	h.Say(cadre, "/propose")
+	h.Say(cadre, "Một cửa liên thông cấp xã")
+
+	t.Run("another /propose asks, and staying keeps the title", func(t *testing.T) {
+		contains(t, bottest.To(h.Say(cadre, "/propose"), cadre), "Đồng chí đang điền dở đề xuất. Rời biểu mẫu này để lập đề xuất khác?")
+		contains(t, bottest.To(pressData(t, h, cadre, "lv|no"), cadre), "2/8")
+		h.Say(cadre, "/back")
+		contains(t, h.Last(cadre).Text.String(), "Một cửa liên thông cấp xã")
+		h.Say(cadre, "Một cửa liên thông cấp xã") // the title again, on to step 2
+	})
+	t.Run("a report typed whole is recorded and the form goes on", func(t *testing.T) {
+		out := bottest.To(h.Say(cadre, "/report "+pilot+" Đã tiếp nhận 40 hồ sơ trực tuyến"), cadre)
+		contains(t, out, "Đã ghi nhận")
+		contains(t, out, "2/8") // asked again where the form was
+		if p := h.Proposal(pilot); p.LastReport.IsZero() {
+			t.Fatal("the report was not recorded")
+		}
+	})
+	t.Run("/report ID alone asks; leaving begins the report", func(t *testing.T) {
+		contains(t, bottest.To(h.Say(cadre, "/report "+pilot), cadre), "Rời biểu mẫu để thực hiện")
+		out := bottest.To(pressData(t, h, cadre, "lv|yes"), cadre)
+		contains(t, out, pilot)
+		h.Say(cadre, "Thêm hai xã tham gia")
+		if n := len(h.Events(pilot)); n != 4 { // submit, approve, two reports
+			t.Fatalf("%d events, want 4", n)
+		}
+		// The form was left: nothing is open any more.
+		contains(t, bottest.To(h.Say(cadre, "/cancel"), cadre), "Không có biểu mẫu hay câu hỏi nào đang mở")
+	})
+	t.Run("a command refused anyway is refused without asking", func(t *testing.T) {
+		h.Say(cadre, "/propose")
+		h.Say(cadre, "Tiêu đề thứ ba")
+		out := bottest.To(h.Say(cadre, "/withdraw TNMT-2026-099"), cadre)
+		if strings.Contains(out, "Rời biểu mẫu") {
+			t.Errorf("asked to leave for a proposal that does not exist:\n%s", out)
+		}
+		contains(t, bottest.To(h.Say(cadre, "/back"), cadre), "Tiêu đề thứ ba")
+	})
+}

@@ -373,7 +373,7 @@ func (c *call) submit(d *Dialog) error {
 	}
 	if d.Target != "" {
 		c.s.Dialog = d // kept if the revision is refused
-		return c.perform(Resubmit, d.Target, &Dialog{Data: data})
+		return c.perform(Resubmit, d.Target, &Dialog{Data: data}, endsDialog)
 	}
 	u := c.e.org.Unit(d.Data[dialogUnit])
 	if u == nil {
@@ -435,7 +435,7 @@ func (c *call) button(data string) error {
 		return invalid("err.bad_button")
 	}
 	if d := c.s.Dialog; d.holdsAnswers() {
-		return c.askLeave(d, a, id, data)
+		return c.askLeave(d, a, id, data, "")
 	}
 	return c.begin(a, id, "")
 }
@@ -445,7 +445,7 @@ func (c *call) button(data string) error {
 // text), so that a number typed on the console is an answer, not a press.
 // While the person is asked whether to leave the dialog, it does not.
 func (d *Dialog) takesText() bool {
-	if d == nil || d.Leave != "" {
+	if d == nil || d.Leave != "" || d.LeaveFor != "" {
 		return false
 	}
 	if d.Kind == "propose" {
@@ -476,24 +476,53 @@ func (d *Dialog) holdsAnswers() bool {
 	return false
 }
 
-// askLeave answers a button of an older message, pressed while d holds
-// answers, with the question whether to leave d for action a on id: the
-// dialog is never thrown away unasked. The press is kept in d until then.
-func (c *call) askLeave(d *Dialog, a Action, id, data string) error {
-	p, err := c.get(id)
+// askLeaveFor answers a command typed while d holds answers that would
+// open another form or question (opensDialog) with askLeave's question.
+func (c *call) askLeaveFor(d *Dialog, cmd, rest string) error {
+	typed := "/" + cmd + " " + rest
+	if cmd == "propose" {
+		if _, err := c.fileUnit(); err != nil { // refused anyway: no need to leave
+			return err
+		}
+		return c.askLeave(d, Submit, "", "", typed)
+	}
+	id, err := c.argID(rest, cmd)
 	if err != nil {
 		return err
 	}
-	if err := c.authorize(a, p); err != nil { // refused anyway: no need to leave
-		return err
+	return c.askLeave(d, commandActions[cmd], id, "", typed)
+}
+
+// askLeave answers a button of an older message (data), or a typed command
+// (typed), that would begin action a on id ("" for a new proposal) while
+// d holds answers, with the question whether to leave d for it: the
+// dialog is never thrown away unasked. The press or the command is kept
+// in d until then.
+func (c *call) askLeave(d *Dialog, a Action, id, data, typed string) error {
+	if id != "" {
+		p, err := c.get(id)
+		if err != nil {
+			return err
+		}
+		if err := c.authorize(a, p); err != nil { // refused anyway: no need to leave
+			return err
+		}
 	}
-	d.Leave, d.LeaveRef = data, c.in.Ref
+	d.Leave, d.LeaveRef, d.LeaveFor = data, "", typed
+	if data != "" {
+		d.LeaveRef = c.in.Ref
+	}
 	l := c.l
 	action := l.T("action." + string(a))
 	var q string
-	if d.Kind == "propose" {
+	switch {
+	case d.Kind == "propose" && id == "":
+		q = l.T("form.leave_form_new")
+	case d.Kind == "propose":
 		q = l.T("form.leave_form", "Action", action, "ID", id)
-	} else {
+	case id == "":
+		q = l.T("form.leave_act_new", "Doing", l.T("action."+d.Data[dialogAction]), "Target", d.Target)
+	default:
 		q = l.T("form.leave_act", "Doing", l.T("action."+d.Data[dialogAction]), "Target", d.Target, "Action", action, "ID", id)
 	}
 	c.reply(plain(q),
@@ -503,17 +532,21 @@ func (c *call) askLeave(d *Dialog, a Action, id, data string) error {
 }
 
 // leaveButton takes the answer to askLeave: lv|yes leaves the dialog and
-// does what the older button asked; lv|no asks the dialog's question again.
+// does what the older button or the typed command asked; lv|no asks the
+// dialog's question again.
 func (c *call) leaveButton(args []string) error {
 	d := c.s.Dialog
-	if d == nil || d.Leave == "" || len(args) != 1 {
+	if d == nil || (d.Leave == "" && d.LeaveFor == "") || len(args) != 1 {
 		return invalid("err.form_moved")
 	}
-	data, ref := d.Leave, d.LeaveRef
-	d.Leave, d.LeaveRef = "", ""
+	data, ref, typed := d.Leave, d.LeaveRef, d.LeaveFor
+	d.Leave, d.LeaveRef, d.LeaveFor = "", "", ""
 	switch args[0] {
 	case "yes":
 		c.s.Dialog = nil
+		if typed != "" {
+			return c.command(splitCommand(typed))
+		}
 		c.in.Button, c.in.Ref = data, ref
 		return c.button(data)
 	case "no":

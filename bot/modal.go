@@ -339,6 +339,6 @@ func (e *Engine) SubmitAction(ctx context.Context, in Input, answers map[string]
 			}
 			d.Data[q.key] = v
 		}
-		return func() error { return c.perform(a, p.ID, d) }, nil
+		return func() error { return c.perform(a, p.ID, d, keepsDialog) }, nil
 	})
 }

@@ -182,6 +182,9 @@ type Dialog struct {
 	// it (LeaveRef: that message).
 	Leave    string `json:"leave,omitempty"`
 	LeaveRef string `json:"leave_ref,omitempty"`
+	// LeaveFor is a typed command that would open another dialog, kept
+	// like Leave while the person is asked whether to leave this one.
+	LeaveFor string `json:"leave_for,omitempty"`
 }
 
 // Outbox is the queue of outgoing messages the Deliverer drains.
