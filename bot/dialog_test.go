@@ -259,6 +259,9 @@ func TestTypedCommandAsksBeforeLeavingAForm(t *testing.T) {
 
 	t.Run("another /propose asks, and staying keeps the title", func(t *testing.T) {
 		contains(t, bottest.To(h.Say(cadre, "/propose"), cadre), "Đồng chí đang điền dở đề xuất. Rời biểu mẫu này để lập đề xuất khác?")
+		if _, b := h.FindButton(cadre, "Bỏ dở, lập đề xuất khác"); b == nil {
+			t.Error("no button to leave for another proposal")
+		}
 		contains(t, bottest.To(pressData(t, h, cadre, "lv|no"), cadre), "2/8")
 		h.Say(cadre, "/back")
 		contains(t, h.Last(cadre).Text.String(), "Một cửa liên thông cấp xã")

@@ -525,8 +525,12 @@ func (c *call) askLeave(d *Dialog, a Action, id, data, typed string) error {
 	default:
 		q = l.T("form.leave_act", "Doing", l.T("action."+d.Data[dialogAction]), "Target", d.Target, "Action", action, "ID", id)
 	}
+	yes := l.T("form.leave_yes", "Action", action)
+	if id == "" {
+		yes = l.T("form.leave_yes_new")
+	}
 	c.reply(plain(q),
-		[]Button{{Label: l.T("form.leave_yes", "Action", action), Data: EncodeButton("lv", "yes")}},
+		[]Button{{Label: yes, Data: EncodeButton("lv", "yes")}},
 		[]Button{{Label: l.T("form.leave_no"), Data: EncodeButton("lv", "no")}})
 	return nil
 }
