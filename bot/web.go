@@ -282,6 +282,17 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 	return v, nil
 }
 
+// Steps tells the history evs of proposal id in w's words, one StepText an
+// event, as /history and the printed record do.
+func (e *Engine) Steps(w Words, id string, evs []Event) []StepText { return e.steps(w.l, id, evs) }
+
+// ProposerName names p's proposer as the history does: the org file's
+// name, else the name their platform gave when they filed, never an
+// identity.
+func (e *Engine) ProposerName(w Words, p *Proposal) string {
+	return e.personName(w.l, p.Proposer, p.ProposerName)
+}
+
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }
 

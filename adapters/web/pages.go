@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sangkien/sangkien/bot"
@@ -79,7 +78,7 @@ func (s *Server) rows(rd *bot.Reading, items []bot.Item, f filter) []row {
 		if !f.keep(it) {
 			continue
 		}
-		rw := row{Item: it, Health: it.Health, Unit: s.eng.UnitName(it.Proposal.Unit), Proposer: s.eng.ActorName(it.Proposer), Status: w.T("status." + string(it.Status)), Since: w.Time(it.Proposal.Since)}
+		rw := row{Item: it, Health: it.Health, Unit: s.eng.UnitName(it.Proposal.Unit), Proposer: s.eng.ProposerName(w, it.Proposal), Status: w.T("status." + string(it.Status)), Since: w.Time(it.Proposal.Since)}
 		if !it.Due.IsZero() {
 			rw.Due = w.Time(it.Due)
 		}
@@ -461,13 +460,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.failErr(w, r, rd.Words, err)
 		return
 	}
-	ps := make([]*bot.Proposal, len(rd.Items))
-	for i, it := range rd.Items {
-		ps[i] = it.Proposal
-	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="sangkien-`+strconv.Itoa(rd.Now.Year())+`.xlsx"`)
-	if err := export.XLSX(w, export.Collect(ps, hist)); err != nil {
+	w.Header().Set("Content-Disposition", `attachment; filename="sangkien-`+rd.Now.Format("2006-01-02")+`.xlsx"`)
+	if err := export.Workbook(w, s.readerSheets(rd, hist)...); err != nil {
 		s.log.Error("web: export", "err", err)
 	}
 }

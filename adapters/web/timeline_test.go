@@ -3,9 +3,12 @@ package web_test
 import (
 	"context"
 	"html"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/sangkien/sangkien/bot"
 	"github.com/sangkien/sangkien/internal/bottest"
@@ -101,6 +104,68 @@ func TestTimelineReadsAsTheHistory(t *testing.T) {
 		}
 		if !strings.Contains(strings.ReplaceAll(strings.ReplaceAll(timeline, "</dt><dd>", ": "), "<dd>", ""), want) {
 			t.Errorf("the timeline does not say %q:\n%s", want, timeline)
+		}
+	}
+}
+
+// The workbook a reader downloads is in their language and reads as the
+// pages and /history do: named people (no identity), statuses and kinds
+// in words, local times, each step's sentence, and the hashes to check.
+func TestReaderWorkbook(t *testing.T) {
+	s := newSite(t)
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	code, body := s.signIn(leader).do("GET", "/export.xlsx", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /export.xlsx: %d", code)
+	}
+	f, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.GetSheetList(); strings.Join(got, "|") != "Đề xuất|Quá trình xử lý" {
+		t.Fatalf("sheets %q", got)
+	}
+	props, _ := f.GetRows("Đề xuất")
+	steps, _ := f.GetRows("Quá trình xử lý")
+	if len(props) != 2 || len(steps) != 2 {
+		t.Fatalf("%d proposal rows, %d step rows; want a header and 1 each", len(props), len(steps))
+	}
+	cell := func(rows [][]string, col string) string {
+		t.Helper()
+		for i, h := range rows[0] {
+			if h == col {
+				return rows[1][i]
+			}
+		}
+		t.Fatalf("no column %q in %q", col, rows[0])
+		return ""
+	}
+	p := s.h.Proposal(id)
+	for col, want := range map[string]string{
+		"Mã": id, "Tên đề xuất": "Đăng ký đất đai trực tuyến", "Đơn vị": "Sở Tài nguyên và Môi trường",
+		"Người đề xuất": "Nguyễn Văn An", "Trạng thái": "đã gửi, chờ xem xét, quyết định",
+		"Thời gian gửi": "09 giờ 00 ngày 04/03/2026", "Loại điểm nghẽn": "Chưa được quy định", "Mã xác thực hồ sơ": p.Head,
+	} {
+		if got := cell(props, col); got != want {
+			t.Errorf("%s = %q, want %q", col, got, want)
+		}
+	}
+	for col, want := range map[string]string{
+		"Diễn biến":       "Đồng chí Nguyễn Văn An gửi đề xuất, báo cáo đồng chí Lê Thị Giám và đồng chí Đỗ Văn Phó.",
+		"Nội dung":        "✓ Đã cam kết: không trái với Hiến pháp và Điều lệ Đảng; vì lợi ích chung, không vì lợi ích cá nhân, “lợi ích nhóm”.",
+		"Mã băm của bước": p.Head,
+	} {
+		if got := cell(steps, col); got != want {
+			t.Errorf("%s = %q, want %q", col, got, want)
+		}
+	}
+	for _, rows := range [][][]string{props, steps} {
+		for _, row := range rows {
+			for _, c := range row {
+				if strings.Contains(c, "console:") || strings.Contains(c, "submitted") {
+					t.Errorf("a cell shows an identity or a raw value: %q", c)
+				}
+			}
 		}
 	}
 }

@@ -321,7 +321,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					rows, _ := f.GetRows("proposals")
+					rows, _ := f.GetRows(f.GetSheetList()[0])
 					has := strings.Contains(strings.Join(rows[0], "")+func() string {
 						var b strings.Builder
 						for _, r := range rows[1:] {

@@ -79,42 +79,66 @@ func Rows(out []Proposal) [][]string {
 // XLSX writes a workbook with a sheet of proposals (one row each, as
 // Rows) and a sheet of every event.
 func XLSX(w io.Writer, out []Proposal) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const props, events = "proposals", "events"
-	if err := f.SetSheetName("Sheet1", props); err != nil {
-		return err
-	}
-	if _, err := f.NewSheet(events); err != nil {
-		return err
-	}
-	put := func(sheet string, r int, vals []string) error {
-		cell, err := excelize.CoordinatesToCellName(1, r)
-		if err != nil {
-			return err
-		}
-		row := make([]any, len(vals))
-		for i, v := range vals {
-			row[i] = v
-		}
-		return f.SetSheetRow(sheet, cell, &row)
-	}
-	for i, r := range Rows(out) {
-		if err := put(props, i+1, r); err != nil {
-			return err
-		}
-	}
-	n := 1
-	if err := put(events, n, []string{"id", "seq", "at", "actor", "action", "from", "to", "data", "prev_hash", "hash"}); err != nil {
-		return err
-	}
+	events := [][]string{{"id", "seq", "at", "actor", "action", "from", "to", "data", "prev_hash", "hash"}}
 	for _, x := range out {
 		for _, ev := range x.Events {
 			data, _ := json.Marshal(ev.Data)
-			n++
-			if err := put(events, n, []string{x.ID, strconv.Itoa(ev.Seq), ev.At, ev.Actor, string(ev.Action), string(ev.From), string(ev.To), string(data), ev.PrevHash, ev.Hash}); err != nil {
+			events = append(events, []string{x.ID, strconv.Itoa(ev.Seq), ev.At, ev.Actor, string(ev.Action), string(ev.From), string(ev.To), string(data), ev.PrevHash, ev.Hash})
+		}
+	}
+	return Workbook(w, Sheet{"proposals", Rows(out)}, Sheet{"events", events})
+}
+
+// Sheet is one sheet of a workbook: its name and its rows, the header
+// first.
+type Sheet struct {
+	Name string
+	Rows [][]string
+}
+
+// Workbook writes sheets as an XLSX workbook; every cell is text, and the
+// header row is bold and stays in view.
+func Workbook(w io.Writer, sheets ...Sheet) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	for i, sh := range sheets {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sh.Name); err != nil {
 				return err
 			}
+		} else if _, err := f.NewSheet(sh.Name); err != nil {
+			return err
+		}
+		sw, err := f.NewStreamWriter(sh.Name)
+		if err != nil {
+			return err
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		for r, vals := range sh.Rows {
+			row := make([]any, len(vals))
+			for c, v := range vals {
+				if r == 0 {
+					row[c] = excelize.Cell{StyleID: bold, Value: v}
+				} else {
+					row[c] = v
+				}
+			}
+			cell, err := excelize.CoordinatesToCellName(1, r+1)
+			if err != nil {
+				return err
+			}
+			if err := sw.SetRow(cell, row); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
 		}
 	}
 	return f.Write(w)
