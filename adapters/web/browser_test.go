@@ -112,9 +112,7 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 func TestBrowserLeaderApprovesPilot(t *testing.T) {
 	ctx := tab(t)
 	s := newSite(t)
-	s.h.SetLang(proposer, "en")
-	id := s.h.FileProposal(proposer)
-	s.h.SetLang(proposer, "vi")
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
 	s.h.Clock.Advance(6 * 24 * time.Hour) // past the review SLA: overdue
 	dir := shots(t)
 

@@ -231,7 +231,10 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 	pp.Row = s.rows(rd, []bot.Item{v.Item}, filter{})[0]
 	for _, name := range bot.FormFields[1:] {
 		val := v.Fields[name]
-		if name == bot.FieldKind && val != "" {
+		if val == "" { // the duration is optional; /show leaves it out too
+			continue
+		}
+		if name == bot.FieldKind {
 			val = words.T("kind." + val)
 		}
 		pp.Fields = append(pp.Fields, pair{words.T("field." + name), val})
