@@ -180,7 +180,7 @@ func (e *Engine) Handle(ctx context.Context, in Input) error {
 
 // handle runs do on one input between the load of its session and
 // proposals and the save of what do changed: Handle's do is dispatch; the
-// modal entry points (modal.go) bring their own.
+// whole-form entry points (wholeform.go) bring their own.
 func (e *Engine) handle(ctx context.Context, in Input, do func(*call) error) (string, error) {
 	return e.run(ctx, in, do, false)
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // The web register (adapters/web) reads through these entry points and
-// writes through the form entry points of modal.go, like any adapter. Who
+// writes through the whole-form entry points of wholeform.go, like any adapter. Who
 // may read what is decided here by the very checks chat uses (viewable,
 // inCharge), so a change of those rules reaches the web unchanged; see
 // docs/rules/web.md.

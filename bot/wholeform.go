@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// Platforms that show a whole form at once (Slack's modals) use these entry
-// points instead of the one-question-at-a-time dialogs. They record
+// Adapters that show a whole form at once (Slack's modals, the web
+// register's pages) use these entry points instead of the
+// one-question-at-a-time dialogs of the chat (form.go). They record
 // exactly what the dialogs record, through the same checks, steps and
 // notices; only the asking differs.
 
