@@ -422,6 +422,10 @@ const ReleaseTimeout = 5 * time.Second
 // engine's own budget short. See docs/RELIABILITY.md.
 const HandleBudget = ClaimWait + HandleTimeout + ReleaseTimeout
 
+// UpdateBudget is how long an adapter gives one update: the engine's
+// HandleBudget, then time to tell the user Unavailable when it failed.
+const UpdateBudget = HandleBudget + 10*time.Second
+
 // load claims req's update and reads what handling it needs, and returns
 // the context the handling runs in (bounded by HandleTimeout from the
 // claim). When another handler holds the claim, load waits until that

@@ -121,7 +121,7 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request, body []byte, _ 
 	// engine dedupes by event_id, so it does nothing when the first was
 	// handled and the work when it was not.
 	if ev.Type == "event_callback" {
-		a.later(func(ctx context.Context) { a.onEvent(ctx, ev) })
+		a.work.Go(func(ctx context.Context) { a.onEvent(ctx, ev) })
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -132,7 +132,7 @@ func (a *Adapter) commands(w http.ResponseWriter, r *http.Request, body []byte, 
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	a.later(func(ctx context.Context) { a.onCommand(ctx, c, id) })
+	a.work.Go(func(ctx context.Context) { a.onCommand(ctx, c, id) })
 	w.WriteHeader(http.StatusOK) // an empty answer: the replies come as messages
 }
 
@@ -162,7 +162,7 @@ func (a *Adapter) interactions(w http.ResponseWriter, r *http.Request, body []by
 func (a *Adapter) interaction(ctx context.Context, cb *slack.InteractionCallback, id string) *slack.ViewSubmissionResponse {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
-		a.later(func(ctx context.Context) { a.onAction(ctx, cb, id) })
+		a.work.Go(func(ctx context.Context) { a.onAction(ctx, cb, id) })
 	case slack.InteractionTypeViewSubmission:
 		return a.onSubmit(context.WithoutCancel(ctx), cb, id)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/internal/afterack"
 )
 
 // DefaultAPI is the Web API's base URL.
@@ -78,10 +79,9 @@ type Adapter struct {
 	self string // the bot's user id: its own messages are not input
 	team string
 
-	ready    atomic.Bool
-	dms      sync.Map // user id -> DM channel id
-	inflight sync.WaitGroup
-	base     context.Context // work after an ack runs under it
+	ready atomic.Bool
+	dms   sync.Map      // user id -> DM channel id
+	work  afterack.Work // handling begun after acknowledgements
 }
 
 var _ bot.FileSender = (*Adapter)(nil)
@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
-	a := &Adapter{cfg: cfg, api: slack.New(cfg.BotToken, opts...), log: cfg.Log, base: context.Background()}
+	a := &Adapter{cfg: cfg, api: slack.New(cfg.BotToken, opts...), log: cfg.Log}
 	auth, cancel := context.WithTimeout(ctx, cfg.SendTimeout)
 	defer cancel()
 	me, err := a.api.AuthTestContext(auth)
@@ -145,37 +145,15 @@ func (a *Adapter) Ready() bool { return a.ready.Load() }
 func (a *Adapter) SocketMode() bool { return a.cfg.AppToken != "" }
 
 // Wait blocks until the work begun after acknowledgements has ended.
-func (a *Adapter) Wait() { a.inflight.Wait() }
+func (a *Adapter) Wait() { a.work.Wait() }
 
 // Stop waits for the work begun after acknowledgements to end, or for ctx
 // to; call it after the inbound transports stopped.
 func (a *Adapter) Stop(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { a.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	if !a.work.Stop(ctx) {
 		a.log.Warn("stopped with updates still being handled")
 	}
 }
-
-// later runs f after the acknowledgement, detached from the request, for
-// at most handleTimeout.
-func (a *Adapter) later(f func(ctx context.Context)) {
-	a.inflight.Add(1)
-	go func() {
-		defer a.inflight.Done()
-		ctx, cancel := context.WithTimeout(a.base, handleTimeout)
-		defer cancel()
-		f(ctx)
-	}()
-}
-
-// handleTimeout bounds the handling of one update after its ack: the
-// engine's whole budget (bot.HandleBudget: a wait for a claim, the
-// handling, a release), then time to tell the user
-// bot.Engine.Unavailable when it failed.
-const handleTimeout = bot.HandleBudget + 10*time.Second
 
 // Limit keeps sends to about one a second per channel, counted in Redis so
 // that it holds across replicas.

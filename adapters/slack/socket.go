@@ -78,7 +78,7 @@ func (a *Adapter) envelope(ctx context.Context, ev socketmode.Event, ack func(so
 	case socketmode.EventTypeEventsAPI:
 		ack(*req, nil)
 		if e, err := decodeEvent(req.Payload); err == nil && e.Type == "event_callback" {
-			a.later(func(ctx context.Context) { a.onEvent(ctx, e) })
+			a.work.Go(func(ctx context.Context) { a.onEvent(ctx, e) })
 		}
 	case socketmode.EventTypeSlashCommand:
 		ack(*req, nil)
@@ -87,7 +87,7 @@ func (a *Adapter) envelope(ctx context.Context, ev socketmode.Event, ack func(so
 			a.log.Info("socket mode: not a slash command", "err", err)
 			return
 		}
-		a.later(func(ctx context.Context) { a.onCommand(ctx, cmd, "") })
+		a.work.Go(func(ctx context.Context) { a.onCommand(ctx, cmd, "") })
 	case socketmode.EventTypeInteractive:
 		cb, err := decodeInteraction(req.Payload)
 		if err != nil {
@@ -99,16 +99,14 @@ func (a *Adapter) envelope(ctx context.Context, ev socketmode.Event, ack func(so
 			// Its acknowledgement carries its errors: answered from its
 			// own goroutine, so that other envelopes do not wait.
 			env := *req
-			a.inflight.Add(1)
-			go func() {
-				defer a.inflight.Done()
-				resp := a.onSubmit(context.WithoutCancel(ctx), cb, "")
+			a.work.Go(func(ctx context.Context) {
+				resp := a.onSubmit(ctx, cb, "")
 				if resp == nil {
 					ack(env, nil)
 					return
 				}
 				ack(env, resp)
-			}()
+			})
 			return
 		}
 		ack(*req, nil)

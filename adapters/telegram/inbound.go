@@ -5,17 +5,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/sangkien/sangkien/bot"
 )
 
-// handleTimeout bounds the handling of one update.: the engine's whole budget
-// (bot.HandleBudget: a wait for a claim, the handling, a release), then
-// time to tell the user bot.Engine.Unavailable when it failed.
-const handleTimeout = bot.HandleBudget + 10*time.Second
+// handleTimeout bounds the handling of one update (bot.UpdateBudget).
+const handleTimeout = bot.UpdateBudget
 
 // handle answers a callback query at once, then hands the update to the
 // engine; when the engine cannot reach the store, it tells the user so

@@ -56,8 +56,8 @@ func FuzzWebhook(f *testing.F) {
 	}
 	eng := &fuzzEngine{}
 	a := &Adapter{
-		cfg:  Config{AppID: "1", OASecret: "s", Engine: eng, Store: fuzzStore{}, Clock: bot.SystemClock{}, MaxAge: 47 * time.Hour},
-		base: context.Background(), buttonKey: buttonKey("s"), refreshing: make(chan struct{}, 1),
+		cfg:       Config{AppID: "1", OASecret: "s", Engine: eng, Store: fuzzStore{}, Clock: bot.SystemClock{}, MaxAge: 47 * time.Hour},
+		buttonKey: buttonKey("s"), refreshing: make(chan struct{}, 1),
 	}
 	a.log = discard()
 	f.Fuzz(func(t *testing.T, body string) {

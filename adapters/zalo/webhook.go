@@ -78,7 +78,7 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ev.EventName != "" {
-		a.later(func(ctx context.Context) { a.onEvent(ctx, ev) })
+		a.work.Go(func(ctx context.Context) { a.onEvent(ctx, ev) })
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sangkien/sangkien/bot"
+	"github.com/sangkien/sangkien/internal/afterack"
 )
 
 // The default base URLs: the OA API and the OAuth server.
@@ -138,8 +139,7 @@ type Adapter struct {
 	mu         sync.Mutex // guards access, expires
 	access     string
 	expires    time.Time
-	inflight   sync.WaitGroup
-	base       context.Context // work after an ack runs under it
+	work       afterack.Work // handling begun after acknowledgements
 }
 
 var _ bot.Sender = (*Adapter)(nil)
@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = bot.SystemClock{}
 	}
-	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, owner: newOwner(), base: context.Background(), refreshing: make(chan struct{}, 1)}
+	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, owner: newOwner(), refreshing: make(chan struct{}, 1)}
 	a.log = cfg.Log.With("platform", "zalo", "app", cfg.AppID)
 	a.buttonKey = buttonKey(cfg.OASecret)
 	if a.http == nil {
@@ -207,17 +207,13 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 func (a *Adapter) Ready() bool { return a.ready.Load() }
 
 // Wait blocks until the events acknowledged so far are handled.
-func (a *Adapter) Wait() { a.inflight.Wait() }
+func (a *Adapter) Wait() { a.work.Wait() }
 
 // Stop waits for the events acknowledged to be handled, or for ctx to
 // end; call it after the HTTP server stopped taking requests. Safe to call
 // twice.
 func (a *Adapter) Stop(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { a.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	if !a.work.Stop(ctx) {
 		a.log.Warn("stopped with events still being handled")
 	}
 }
@@ -255,20 +251,3 @@ func newHTTPClient(timeout time.Duration) *http.Client {
 	t.MaxIdleConnsPerHost = 16
 	return &http.Client{Transport: t, Timeout: timeout}
 }
-
-// later runs f after the acknowledgement, detached from the request, for
-// at most handleTimeout.
-func (a *Adapter) later(f func(ctx context.Context)) {
-	a.inflight.Add(1)
-	go func() {
-		defer a.inflight.Done()
-		ctx, cancel := context.WithTimeout(a.base, handleTimeout)
-		defer cancel()
-		f(ctx)
-	}()
-}
-
-// handleTimeout bounds the handling of one event after its ack: the
-// engine's whole budget (bot.HandleBudget), then time to tell the user
-// bot.Engine.Unavailable when it failed.
-const handleTimeout = bot.HandleBudget + 10*time.Second
