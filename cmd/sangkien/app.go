@@ -209,5 +209,8 @@ func (e *env) configCheck() error {
 	for _, w := range o.Warnings() { // valid, but not what its author meant
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}
+	if w := e.zaloAddressWarning(); w != "" {
+		fmt.Fprintf(e.stdout, "warning: %s\n", w)
+	}
 	return nil
 }

@@ -52,6 +52,20 @@ var zaloAppID = regexp.MustCompile(`^[0-9]{1,30}$`)
 // the app's secret and the OA's secret all set, with an id of digits and
 // base URLs that are URLs. The refresh token is needed only while the
 // store holds none, which serve finds out.
+// zaloAddressWarning is config check's warning when Zalo is configured
+// without a public HTTPS address: Zalo posts its events only to HTTPS,
+// and its users get their signed certificate and the web register as
+// links to that address (an OA cannot send them a file).
+func (e *env) zaloAddressWarning() string {
+	if e.getenv("SANGKIEN_ZALO_APP_ID") == "" {
+		return ""
+	}
+	if u, err := url.Parse(e.getenv("SANGKIEN_PUBLIC_URL")); err == nil && u.Scheme == "https" && u.Host != "" {
+		return ""
+	}
+	return "Zalo is configured but SANGKIEN_PUBLIC_URL is not an https:// address: Zalo delivers events only to HTTPS (" + zalo.PathWebhook + " there), and Zalo users receive their certificate's PDF and /web sign-in links as links to it"
+}
+
 func (e *env) checkZalo() error {
 	set := false
 	for _, v := range zaloVars {

@@ -159,3 +159,25 @@ func TestZaloVariablesGoTogether(t *testing.T) {
 		}
 	}
 }
+
+// config check warns when Zalo is set up without a public HTTPS address,
+// where its webhook and its users' links must point.
+func TestConfigCheckWarnsOfZaloWithoutHTTPS(t *testing.T) {
+	env, _ := redisEnv(t)
+	path := filepath.Join(t.TempDir(), "org.yaml")
+	if err := os.WriteFile(path, []byte(zaloOrg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env["SANGKIEN_ORG"] = path
+	env["SANGKIEN_ZALO_APP_ID"], env["SANGKIEN_ZALO_APP_SECRET"], env["SANGKIEN_ZALO_OA_SECRET"] = "1234567890", "app-secret", "oa-secret"
+	for url, warns := range map[string]bool{"": true, "http://bot.example.org": true, "https://bot.example.org": false} {
+		env["SANGKIEN_PUBLIC_URL"] = url
+		r := runCmd(t, env, "", "config", "check")
+		if r.code != 0 {
+			t.Fatalf("public URL %q: exit %d\n%s", url, r.code, r.stderr)
+		}
+		if got := strings.Contains(r.stdout, "warning: Zalo is configured but SANGKIEN_PUBLIC_URL is not an https:// address"); got != warns {
+			t.Errorf("public URL %q: warned %v, want %v:\n%s", url, got, warns, r.stdout)
+		}
+	}
+}
