@@ -115,7 +115,13 @@ func (c *call) begin(a Action, id, text string) error {
 			return err
 		}
 		d.Data[qs[0].key] = text
-		return c.perform(a, id, d, resumesDialog)
+		// A form in progress goes on beside it; the same question, or one
+		// with nothing typed yet, is answered by it.
+		fate := resumesDialog
+		if open := c.s.Dialog; !open.holdsAnswers() || (open.Target == id && open.Data[dialogAction] == string(a)) {
+			fate = endsDialog
+		}
+		return c.perform(a, id, d, fate)
 	}
 	c.s.Dialog = d
 	c.ask(d)
@@ -306,8 +312,9 @@ const (
 	// resumesDialog: the action came whole in one typed message; a dialog
 	// in progress goes on, its question asked again after the confirmation.
 	resumesDialog
-	// keepsDialog: the action came from a form beside the chat (a Slack
-	// modal); a chat dialog in progress is left as it was.
+	// keepsDialog: the action came from a whole form beside the chat (a
+	// Slack modal, a web register page); a chat dialog in progress is left
+	// as it was.
 	keepsDialog
 )
 
@@ -403,8 +410,8 @@ func (e *Engine) dueOf(p *Proposal) map[string]time.Time {
 		due[DueReview] = p.Since
 	case Piloting:
 		due[DueReport] = p.ReportPeriodStart().Add(p.Pilot.Cadence)
-		if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, e.org.Location); err == nil {
-			due[DueEnd] = end.AddDate(0, 0, 1)
+		if past, ok := p.PastEnd(e.org.Location); ok {
+			due[DueEnd] = past
 		}
 	}
 	if p.Status == Piloting || p.Status == Suspended {

@@ -84,6 +84,3 @@ func TestCertificateSendsTheSignedPDF(t *testing.T) {
 		t.Errorf("the completion row: %q", d.Rows[len(d.Rows)-1].What)
 	}
 }
-
-// The digest witnesses the signing key in the units' channels, beside the
-// chain heads.

@@ -390,7 +390,7 @@ func (e *Engine) inCharge(person string, p *Proposal) bool {
 }
 
 // Deciders lists the people in charge of p: the leaders of its unit and,
-// once it is escalated, of the units it moved up to (docs/rules/who.md),
+// once it is escalated, of the units it moved up to (docs/rules/authority.md),
 // never its proposer.
 func (e *Engine) Deciders(p *Proposal) []string { return e.deciders(p) }
 

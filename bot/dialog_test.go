@@ -296,3 +296,35 @@ func TestTypedCommandAsksBeforeLeavingAForm(t *testing.T) {
 		contains(t, bottest.To(h.Say(cadre, "/back"), cadre), "Tiêu đề thứ ba")
 	})
 }
+
+// A report typed whole while its own question is open answers that
+// question: it is recorded once, and the next line is no second report.
+func TestTypedReportAnswersItsOwnOpenQuestion(t *testing.T) {
+	h := bottest.New(t, nil)
+	pilot := fileVI(t, h, cadre, oneMessageVI)
+	h.SetLang(leader, "en")
+	h.Approve(leader, pilot)
+	h.Say(cadre, "/report "+pilot) // the question opens
+	h.Say(cadre, "/report "+pilot+" Đã tiếp nhận 40 hồ sơ")
+	out := bottest.To(h.Say(cadre, "Cảm ơn"), cadre)
+	if n := len(h.Events(pilot)); n != 3 { // submit, approve, one report
+		t.Fatalf("%d events, want 3; the last line got:\n%s", n, out)
+	}
+}
+
+// Leaving a form for an action that is refused by the time it is asked
+// (the proposal moved on meanwhile) keeps the form.
+func TestLeavingForARefusedActionKeepsTheForm(t *testing.T) {
+	h := bottest.New(t, nil)
+	id := fileVI(t, h, cadre, oneMessageVI)
+	h.Say(cadre, "/propose")
+	h.Say(cadre, "Tiêu đề giữ lại")
+	contains(t, bottest.To(h.Say(cadre, "/withdraw "+id), cadre), "Rời biểu mẫu")
+	h.SetLang(leader, "en")
+	h.Approve(leader, id) // meanwhile: a pilot can no longer be withdrawn
+	out := bottest.To(pressData(t, h, cadre, "lv|yes"), cadre)
+	if p := h.Proposal(id); p.Status != bot.Piloting {
+		t.Fatalf("status %s:\n%s", p.Status, out)
+	}
+	contains(t, bottest.To(h.Say(cadre, "/back"), cadre), "Tiêu đề giữ lại")
+}

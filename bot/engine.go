@@ -144,6 +144,10 @@ func (e *Engine) Commands(lang string) []Command {
 	return out
 }
 
+// Now is the engine's time: the clock every state change is stamped with,
+// which the schedules read too.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
 // Org returns the organisation the engine serves.
 func (e *Engine) Org() *org.Org { return e.org }
 

@@ -12,10 +12,10 @@ import (
 // SystemActor is the actor of the events the schedules record.
 const SystemActor = "system:schedules"
 
-// The reasons of an escalation (its event's reason).
+// The reasons of an escalation (its event's DataReason): what waited.
 const (
-	EscalateReview   = "review"   // a proposal waited for a decision
-	EscalateObstacle = "obstacle" // an obstacle waited for an answer
+	ReasonReview   = "review"   // a proposal waited for a decision
+	ReasonObstacle = "obstacle" // an obstacle waited for an answer
 )
 
 // Escalation is what the schedules ask the engine to record when an item
@@ -24,7 +24,7 @@ const (
 type Escalation struct {
 	Proposal *Proposal // the record as the schedules read it
 	Level    int       // units above the proposal's own, 1 for its parent
-	Reason   string    // EscalateReview or EscalateObstacle
+	Reason   string    // ReasonReview or ReasonObstacle
 	Since    time.Time // when the wait began, for the notice
 }
 
@@ -37,15 +37,16 @@ type Escalated struct {
 
 // Escalate records x through the commit every action takes: the step, its
 // event, the indexes and a notice to each leader newly in charge, in one
-// atomic write. It returns nil, writing nothing, when the record's status
-// no longer allows an escalation or it is already at that level or above;
-// ErrConflict when the record changed since it was read (read it again and
-// decide again).
+// atomic write. The schedules decide the level; Escalate returns nil,
+// writing nothing, when the record's status no longer allows an
+// escalation or the level is not above the record's and within its
+// units; ErrConflict when the record changed since it was read (read it
+// again and decide again).
 func (e *Engine) Escalate(ctx context.Context, x Escalation) (*Escalated, error) {
 	p := x.Proposal
 	ups := e.org.Ancestors(p.Unit)
-	level := min(x.Level, len(ups))
-	if level <= p.Escalation {
+	level := x.Level
+	if level <= p.Escalation || level > len(ups) {
 		return nil, nil
 	}
 	np, ev, err := Step(p, p.ID, Escalate, SystemActor, e.clock.Now(), map[string]string{DataLevel: strconv.Itoa(level), DataReason: x.Reason})
@@ -84,13 +85,13 @@ func (e *Engine) Escalate(ctx context.Context, x Escalation) (*Escalated, error)
 func (e *Engine) escalationNotice(l localizer, p *Proposal, x Escalation, to *org.Unit) Body {
 	t := &RichText{}
 	key := "job.escalated.review"
-	if x.Reason == EscalateObstacle {
+	if x.Reason == ReasonObstacle {
 		key = "job.escalated.obstacle"
 	}
 	t.Bold(l.T(key, "Unit", e.unitName(p.Unit), "Age", l.Age(e.clock.Now().Sub(x.Since)), "Limit", l.Days(e.org.Policy.EscalateAfter), "Parent", to.Name)).Line().Line()
 	t.Text = append(t.Text, e.summary(l, p)...)
 	btns := leaderButtons(l, p)
-	if x.Reason == EscalateObstacle {
+	if x.Reason == ReasonObstacle {
 		btns = nil
 		for _, o := range p.Obstacles {
 			if o.Open() {

@@ -40,7 +40,7 @@ package bot
 //	                  DataLessons          text
 //	                  DataRecommend        yes or no: recommend wider adoption
 //	escalate          DataLevel            levels above the unit it now reaches, decimal
-//	                  DataReason           EscalateReview or EscalateObstacle: what waited
+//	                  DataReason           ReasonReview or ReasonObstacle: what waited
 //	any               DataActorName        the actor's platform name, only when the
 //	                                       org file has none for them
 const (

@@ -177,7 +177,7 @@ func TestEventsRecordOnlyTheListedDataKeys(t *testing.T) {
 	// review_reminders records it (schedules).
 	h.Clock.Advance(h.Org.Policy.EscalateAfter + 24*time.Hour)
 	p := h.Proposal(named)
-	if x, err := h.Engine.Escalate(context.Background(), bot.Escalation{Proposal: p, Level: 1, Reason: bot.EscalateReview, Since: p.Since}); err != nil || x == nil {
+	if x, err := h.Engine.Escalate(context.Background(), bot.Escalation{Proposal: p, Level: 1, Reason: bot.ReasonReview, Since: p.Since}); err != nil || x == nil {
 		t.Fatalf("escalate: %v, %v", x, err)
 	}
 

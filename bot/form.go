@@ -548,11 +548,17 @@ func (c *call) leaveButton(args []string) error {
 	switch args[0] {
 	case "yes":
 		c.s.Dialog = nil
+		var err error
 		if typed != "" {
-			return c.command(splitCommand(typed))
+			err = c.command(splitCommand(typed))
+		} else {
+			c.in.Button, c.in.Ref = data, ref
+			err = c.button(data)
 		}
-		c.in.Button, c.in.Ref = data, ref
-		return c.button(data)
+		if err != nil && ErrorCode(err) != EUnavailable && c.s.Dialog == nil {
+			c.s.Dialog = d // refused after all (moved on meanwhile): the form is kept
+		}
+		return err
 	case "no":
 		c.ask(d)
 		return nil

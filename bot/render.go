@@ -314,7 +314,7 @@ func (e *Engine) attention(p *Proposal, now time.Time) []string {
 		keys = append(keys, "health.obstacles_open")
 	}
 	// Past its end from the day after the end date.
-	if end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, e.org.Location); err == nil && !now.Before(end.AddDate(0, 0, 1)) {
+	if past, ok := p.PastEnd(e.org.Location); ok && !now.Before(past) {
 		keys = append(keys, "health.past_end")
 	}
 	return keys

@@ -160,6 +160,20 @@ func (p *Proposal) ReportPeriodStart() time.Time {
 	return p.Pilot.Approved
 }
 
+// PastEnd is when a pilot is past its end date: the start of the day
+// after it, in loc (the org's zone); false when p has no pilot or no
+// readable end date.
+func (p *Proposal) PastEnd(loc *time.Location) (time.Time, bool) {
+	if p.Pilot == nil {
+		return time.Time{}, false
+	}
+	end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return end.AddDate(0, 0, 1), true
+}
+
 // Protected reports whether the proposer followed the process to the end:
 // submitted with both attestations, approved, then completed (either
 // outcome) or stopped with no violation found.

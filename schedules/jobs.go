@@ -101,9 +101,11 @@ type Store interface {
 // what, and which escalations it records. The Scheduler decides when;
 // `sangkien jobs run` runs one by hand through the same Run.
 type Runner struct {
+	// Engine records the escalations and lends its words; its clock is the
+	// jobs' clock (Engine.Now), so that what a run finds due and what the
+	// engine stamps agree.
 	Engine *bot.Engine
 	Store  Store
-	Clock  bot.Clock    // default: the wall clock
 	Log    *slog.Logger // default: discard
 	// Wake, when set, is called after messages were enqueued, so that a
 	// deliverer in this process sends them without waiting for its poll.
@@ -159,16 +161,12 @@ func (r *Runner) Run(ctx context.Context, f Firing) (*Report, error) {
 	if f.At.IsZero() {
 		return nil, fmt.Errorf("run %s: no firing time", f.Job)
 	}
-	clock := r.Clock
-	if clock == nil {
-		clock = bot.SystemClock{}
-	}
 	log := r.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	o := r.Engine.Org()
-	j := &run{r: r, e: r.Engine, o: o, log: log, ctx: ctx, name: f.Job, firing: f.At, now: clock.Now(),
+	j := &run{r: r, e: r.Engine, o: o, log: log, ctx: ctx, name: f.Job, firing: f.At, now: r.Engine.Now(),
 		rep: &Report{Job: f.Job, Period: Period(f.At, o.Location)}}
 	token := ""
 	if !f.Manual {

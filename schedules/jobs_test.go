@@ -64,7 +64,7 @@ func runJobAt(t *testing.T, h *bottest.Harness, e *bot.Engine, name string, firi
 }
 
 func runner(h *bottest.Harness, e *bot.Engine) *schedules.Runner {
-	return &schedules.Runner{Engine: e, Store: h.Store, Clock: h.Clock}
+	return &schedules.Runner{Engine: e, Store: h.Store}
 }
 
 func runWith(t *testing.T, h *bottest.Harness, r *schedules.Runner, name string, firing time.Time, manual bool) (*schedules.Report, []bottest.Sent) {
@@ -537,7 +537,7 @@ func TestJobKilledHalfWayThenRerunSendsNothingTwice(t *testing.T) {
 	h := twoUnitsWithPilots(t)
 	firing := h.Clock.Now()
 	mark := len(h.All())
-	killed := &schedules.Runner{Engine: h.Engine, Store: &killedStore{Store: h.Store, ok: 1}, Clock: h.Clock}
+	killed := &schedules.Runner{Engine: h.Engine, Store: &killedStore{Store: h.Store, ok: 1}}
 	_, err := killed.Run(context.Background(), schedules.Firing{Job: schedules.Supervision, At: firing})
 	if err == nil {
 		t.Fatal("the killed run reported no error")
@@ -714,7 +714,7 @@ func TestObstacleEscalationNoticeIsThePeriodsReminder(t *testing.T) {
 func TestDigestNamesTheSigningKey(t *testing.T) {
 	h := newHarness(t)
 	id := h.FileProposal(cadre)
-	r := &schedules.Runner{Engine: h.Engine, Store: h.Store, Clock: h.Clock, KeyFingerprint: "SHA256:AInwKwgNkapBFjny"}
+	r := &schedules.Runner{Engine: h.Engine, Store: h.Store, KeyFingerprint: "SHA256:AInwKwgNkapBFjny"}
 	_, sent := runWith(t, h, r, schedules.Digest, h.Clock.Now(), false)
 	text := only(t, sent, "console:#tnmt").Text.String()
 	contains(t, text, id+" #1 "+h.Proposal(id).Head)

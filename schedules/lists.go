@@ -1,6 +1,8 @@
 package schedules
 
 import (
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"time"
@@ -15,8 +17,9 @@ import (
 const maxItems = 6
 
 // Rendering is most of a large job's work, and each enqueue a round trip:
-// lists are rendered renderers at once, and enqueued batch people at a
-// time, in one round trip (cmd/sangkien-bench jobs measures both).
+// the lists of batch people are rendered on up to renderers goroutines,
+// then enqueued in one round trip (cmd/sangkien-bench -only jobs measures
+// both).
 const (
 	renderers = 4
 	batch     = 50
@@ -68,17 +71,33 @@ func (j *run) sendLists(ls *lists, f format) error {
 		var g errgroup.Group
 		g.SetLimit(renderers)
 		for i, person := range people {
-			g.Go(func() error {
+			g.Go(recovered(func() error {
 				out[i] = j.list(person, ls.items[person], f)
 				return nil
-			})
+			}))
 		}
-		_ = g.Wait() // the renderers return no error
+		if err := g.Wait(); err != nil {
+			return err
+		}
 		if err := j.send(slices.Concat(out...)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// recovered is f with a panic turned into its error: the job fails and is
+// logged like any failed run, as cron.Recover does for the job's own
+// goroutine, which a panic on another goroutine would bypass.
+func recovered(f func() error) func() error {
+	return func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		return f()
+	}
 }
 
 // list renders the messages listing items to person.

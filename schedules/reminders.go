@@ -28,11 +28,11 @@ func (j *run) reviewReminders() error {
 			continue
 		}
 		j.rep.Items++
-		p, told, err := j.escalate(p, p.Since, bot.EscalateReview)
+		p, told, err := j.escalate(p, p.Since, bot.ReasonReview)
 		if err != nil {
 			return err
 		}
-		if told, err = j.e.ToldByEscalation(j.ctx, p, bot.EscalateReview, j.firing, told); err != nil {
+		if told, err = j.e.ToldByEscalation(j.ctx, p, bot.ReasonReview, j.firing, told); err != nil {
 			return err
 		}
 		it := item{at: p.Since, p: p,
@@ -104,7 +104,7 @@ func (j *run) unitsPilots() ([][]*bot.Proposal, error) {
 	g, ctx := errgroup.WithContext(j.ctx)
 	g.SetLimit(loaders)
 	for i := range units {
-		g.Go(func() error {
+		g.Go(recovered(func() error {
 			ids, err := j.r.Store.ByStatus(ctx, units[i].Code, bot.Piloting, bot.Suspended)
 			if err != nil {
 				return err
@@ -112,7 +112,7 @@ func (j *run) unitsPilots() ([][]*bot.Proposal, error) {
 			ps, err := j.r.Store.Proposals(ctx, ids)
 			out[i] = slices.DeleteFunc(ps, func(p *bot.Proposal) bool { return p == nil })
 			return err
-		})
+		}))
 	}
 	return out, g.Wait()
 }
@@ -171,11 +171,11 @@ func (j *run) obstacleFollowup() error {
 			continue
 		}
 		j.rep.Items += len(late)
-		p, told, err := j.escalate(p, late[0].Opened, bot.EscalateObstacle)
+		p, told, err := j.escalate(p, late[0].Opened, bot.ReasonObstacle)
 		if err != nil {
 			return err
 		}
-		if told, err = j.e.ToldByEscalation(j.ctx, p, bot.EscalateObstacle, j.firing, told); err != nil {
+		if told, err = j.e.ToldByEscalation(j.ctx, p, bot.ReasonObstacle, j.firing, told); err != nil {
 			return err
 		}
 		for _, o := range late {
@@ -209,14 +209,14 @@ func (j *run) pilotEnd() error {
 		if p.Status != bot.Piloting || p.Pilot == nil {
 			continue
 		}
-		end, err := time.ParseInLocation("2006-01-02", p.Pilot.End, j.o.Location)
-		if err != nil || j.now.Before(end.AddDate(0, 0, 1)) {
+		past, ok := p.PastEnd(j.o.Location)
+		if !ok || j.now.Before(past) {
 			continue
 		}
 		j.rep.Items++
-		it := item{at: end, p: p,
+		it := item{at: past, p: p,
 			body: func(w bot.Words, t *bot.RichText) {
-				t.Plain(w.T("job.end.item", "End", w.Date(p.Pilot.End), "Age", j.ago(w, end.AddDate(0, 0, 1))))
+				t.Plain(w.T("job.end.item", "End", w.Date(p.Pilot.End), "Age", j.ago(w, past)))
 			},
 			btns: func(w bot.Words) []bot.Button {
 				return []bot.Button{w.Button("btn.complete", bot.Complete, p.ID), w.Button("btn.stop", bot.Stop, p.ID), w.Button("btn.adjust", bot.Adjust, p.ID)}

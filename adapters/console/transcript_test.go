@@ -113,7 +113,7 @@ func playScript(t *testing.T, lang, path string) string {
 			}
 			h.Clock.Advance(days * 24)
 		case "job":
-			r := &schedules.Runner{Engine: h.Engine, Store: h.Store, Clock: h.Clock}
+			r := &schedules.Runner{Engine: h.Engine, Store: h.Store}
 			if _, err := r.Run(ctx, schedules.Firing{Job: arg, At: h.Clock.Now(), Manual: true}); err != nil {
 				t.Fatalf("%s:%d: %v", path, n, err)
 			}
