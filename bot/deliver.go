@@ -34,6 +34,26 @@ type RateLimiter interface {
 	Limit(ctx context.Context, address string) (wait time.Duration, err error)
 }
 
+// Pace waits until address may take one more message under l, and counts
+// it: for a Sender whose message goes out in parts, each part after the
+// first (which the deliverer counted) a message the platform's limits
+// count too. It returns ctx's error when ctx ends first.
+func Pace(ctx context.Context, l RateLimiter, address string) error {
+	for {
+		wait, err := l.Limit(ctx, address)
+		if err != nil || wait <= 0 {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 // Contacts is what the deliverer asks the store of a person: the address
 // they last wrote from and the language they chose.
 type Contacts interface {

@@ -187,3 +187,30 @@ func TestRoundTripsOfTheLimits(t *testing.T) {
 		t.Logf("a flooded update: %d round trip", got)
 	}
 }
+
+// limiterFunc is a RateLimiter of a function.
+type limiterFunc func() (time.Duration, error)
+
+func (f limiterFunc) Limit(context.Context, string) (time.Duration, error) { return f() }
+
+// Pace asks again after each wait until the address may take a message,
+// and gives up when its context ends.
+func TestPaceWaitsForTheSlot(t *testing.T) {
+	asked := 0
+	l := limiterFunc(func() (time.Duration, error) {
+		asked++
+		if asked < 3 {
+			return time.Millisecond, nil
+		}
+		return 0, nil
+	})
+	if err := bot.Pace(context.Background(), l, "telegram:1"); err != nil || asked != 3 {
+		t.Fatalf("err %v after %d asks, want nil after 3", err, asked)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	never := limiterFunc(func() (time.Duration, error) { return time.Hour, nil })
+	if err := bot.Pace(ctx, never, "telegram:1"); err != context.Canceled {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+}

@@ -61,7 +61,7 @@ func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbo
 		}
 		first := i == 0 && !after // counted by the deliverer; nothing sent yet
 		if !first {
-			if err := a.pace(ctx, chat); err != nil {
+			if err := bot.Pace(ctx, a, "telegram:"+strconv.FormatInt(chat, 10)); err != nil {
 				return "", &bot.DeliveryError{Reason: fmt.Sprintf("telegram: part %d of %d: %v", i+1, len(parts), err)}
 			}
 		}
@@ -92,24 +92,6 @@ func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbo
 // partAttempts is how often a part after the first is tried before the
 // whole message fails.
 const partAttempts = 4
-
-// pace waits until chat may take one more message within the limits, and
-// counts it.
-func (a *Adapter) pace(ctx context.Context, chat int64) error {
-	address := "telegram:" + strconv.FormatInt(chat, 10)
-	for {
-		wait, err := a.Limit(ctx, address)
-		if err != nil {
-			return err
-		}
-		if wait <= 0 {
-			return nil
-		}
-		if !sleep(ctx, wait) {
-			return ctx.Err()
-		}
-	}
-}
 
 // edit replaces the text of the message m.Edit names; without buttons in m
 // its keyboard goes. Text beyond one message follows as new messages.

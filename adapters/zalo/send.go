@@ -62,7 +62,7 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	for i, om := range msgs {
 		first := i == 0 // counted by the deliverer
 		if !first {
-			if err := a.pace(ctx, address); err != nil {
+			if err := bot.Pace(ctx, a, address); err != nil {
 				return "", &bot.DeliveryError{Reason: fmt.Sprintf("zalo: part %d of %d: %v", i+1, len(msgs), err)}
 			}
 		}
@@ -95,22 +95,7 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 // partAttempts is how often a part after the first is tried.
 const partAttempts = 4
 
-// pace waits until address may take one more message, and counts it.
-func (a *Adapter) pace(ctx context.Context, address string) error {
-	for {
-		wait, err := a.Limit(ctx, address)
-		if err != nil {
-			return err
-		}
-		if wait <= 0 {
-			return nil
-		}
-		if !sleep(ctx, wait) {
-			return ctx.Err()
-		}
-	}
-}
-
+// sleep waits d or until ctx ends; false when ctx ended.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
