@@ -288,17 +288,26 @@ func (s *Server) buttonOf(r *http.Request, sess *session, rd *bot.Reading) (stri
 	return "", v, nil
 }
 
-func (s *Server) actionPage(w http.ResponseWriter, r *http.Request, sess *session) {
+// action reads the reader's register and the proposal's button of the
+// path's verb ("" when the reader's view does not offer it), or answers
+// the failure and reports false.
+func (s *Server) action(w http.ResponseWriter, r *http.Request, sess *session) (*bot.Reading, string, *bot.ProposalView, bool) {
 	rd := s.read(w, r, sess)
 	if rd == nil {
-		return
+		return nil, "", nil, false
 	}
 	data, v, err := s.buttonOf(r, sess, rd)
 	if err != nil {
 		s.failErr(w, r, rd.Words, err)
-		return
+		return nil, "", nil, false
 	}
-	s.showForm(w, r, sess, rd, v, data, nil, nil, newNonce())
+	return rd, data, v, true
+}
+
+func (s *Server) actionPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	if rd, data, v, ok := s.action(w, r, sess); ok {
+		s.showForm(w, r, sess, rd, v, data, nil, nil, newNonce())
+	}
 }
 
 func (s *Server) showForm(w http.ResponseWriter, r *http.Request, sess *session, rd *bot.Reading, v *bot.ProposalView, data string, errs bot.FieldErrors, values map[string]string, nonce string) {
@@ -334,13 +343,8 @@ const nonceLen = 22
 func newNonce() string { return randomToken()[:nonceLen] }
 
 func (s *Server) actionPost(w http.ResponseWriter, r *http.Request, sess *session) {
-	rd := s.read(w, r, sess)
-	if rd == nil {
-		return
-	}
-	data, v, err := s.buttonOf(r, sess, rd)
-	if err != nil {
-		s.failErr(w, r, rd.Words, err)
+	rd, data, v, ok := s.action(w, r, sess)
+	if !ok {
 		return
 	}
 	if data == "" {
