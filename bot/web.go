@@ -273,11 +273,7 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 	}
 	v := &ProposalView{Item: c.item(p), Words: Words{c.l}, Last: c.s.Last, Events: evs, Steps: e.steps(c.l, p.ID, evs)}
 	for _, row := range c.buttonsFor(c.l, p, c.person) {
-		for _, b := range row {
-			if verb, _, _ := DecodeButton(b.Data); verb != buttonVerbs[Resubmit] {
-				v.Buttons = append(v.Buttons, b) // revising is the chat form's
-			}
-		}
+		v.Buttons = append(v.Buttons, row...)
 	}
 	return v, nil
 }
@@ -292,6 +288,10 @@ func (e *Engine) Steps(w Words, id string, evs []Event) []StepText { return e.st
 func (e *Engine) ProposerName(w Words, p *Proposal) string {
 	return e.personName(w.l, p.Proposer, p.ProposerName)
 }
+
+// ReviseVerb is the verb of the button that revises a returned proposal:
+// its form is RevisionForm, not ActionForm.
+var ReviseVerb = buttonVerbs[Resubmit]
 
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }

@@ -58,7 +58,8 @@ type Form struct {
 type FieldErrors map[string]string
 
 // ErrNoForm is returned by ActionForm for buttons that do not open a form
-// (the chat form's own buttons, revising a proposal): hand them to Handle.
+// (the chat form's own buttons; revising a proposal, whose whole form is
+// RevisionForm): hand them to Handle.
 var ErrNoForm = errors.New("bot: this button opens no form")
 
 // ProposalForm is the proposal form for in.Sender, in their language, for
@@ -81,25 +82,7 @@ func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
 			Intro:  plain(l.T("modal.propose.intro", "Unit", u.Name)),
 			Submit: l.T("btn.submit"),
 			Cancel: l.T("btn.cancel"),
-		}
-		for _, name := range FormFields {
-			fi := FormInput{Key: name, Kind: InputText, Label: l.T("field." + name), Hint: l.T("form.ask." + name), Max: limitOf(name)}
-			switch name {
-			case FieldKind:
-				fi.Kind, fi.Max, fi.Hint = InputChoice, 0, ""
-				for _, k := range []string{KindUnregulated, KindUnsuitable} {
-					fi.Choices = append(fi.Choices, Choice{Value: k, Label: l.T("kind." + k)})
-				}
-			case FieldDuration:
-				fi.Optional = true
-			case FieldTitle:
-			default:
-				fi.Multiline = true
-			}
-			f.Inputs = append(f.Inputs, fi)
-		}
-		for _, key := range []string{AttestConstitution, AttestNoInterest} {
-			f.Inputs = append(f.Inputs, FormInput{Key: key, Kind: InputConfirm, Label: l.T("modal.attest"), Choices: []Choice{{Value: "yes", Label: l.T("modal." + key)}}})
+			Inputs: proposalInputs(l, nil),
 		}
 		return nil
 	})
@@ -110,6 +93,108 @@ func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
 		return Form{}, refused
 	}
 	return f, nil
+}
+
+// proposalInputs are the proposal form's inputs, filled with values (nil:
+// empty), and its two attestations, never ticked in advance.
+func proposalInputs(l localizer, values Fields) []FormInput {
+	var out []FormInput
+	for _, name := range FormFields {
+		fi := FormInput{Key: name, Kind: InputText, Label: l.T("field." + name), Hint: l.T("form.ask." + name), Max: limitOf(name), Value: values[name]}
+		switch name {
+		case FieldKind:
+			fi.Kind, fi.Max, fi.Hint = InputChoice, 0, ""
+			for _, k := range []string{KindUnregulated, KindUnsuitable} {
+				fi.Choices = append(fi.Choices, Choice{Value: k, Label: l.T("kind." + k)})
+			}
+		case FieldDuration:
+			fi.Optional = true
+		case FieldTitle:
+		default:
+			fi.Multiline = true
+		}
+		out = append(out, fi)
+	}
+	for _, key := range []string{AttestConstitution, AttestNoInterest} {
+		out = append(out, FormInput{Key: key, Kind: InputConfirm, Label: l.T("modal.attest"), Choices: []Choice{{Value: "yes", Label: l.T("modal." + key)}}})
+	}
+	return out
+}
+
+// RevisionForm is the proposal form for revising proposal id, filled with
+// its fields, for its proposer while it is returned for revision; the
+// attestations are asked again, as the chat's /revise asks them. Who may
+// not revise it is told why (as /revise would answer) and the refusal is
+// returned as an *Error; any other error means the store could not be
+// reached.
+func (e *Engine) RevisionForm(ctx context.Context, in Input, id string) (Form, error) {
+	var f Form
+	var refused error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		p, err := c.revisable(id)
+		if err != nil {
+			refused = err
+			return refused
+		}
+		// What the leader asked for, said above the form.
+		evs, err := c.e.store.Events(c.ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		note := ""
+		for _, ev := range evs {
+			if ev.Action == RequestRevision {
+				note = ev.Data[DataNote]
+			}
+		}
+		l := c.l
+		f = Form{
+			Title:  l.T("modal.revise.title"),
+			Intro:  plain(l.T("modal.revise.intro", "ID", p.ID, "Note", note)),
+			Submit: l.T("btn.submit"),
+			Cancel: l.T("btn.cancel"),
+			Inputs: proposalInputs(l, p.Fields),
+		}
+		return nil
+	})
+	if err != nil {
+		return Form{}, err
+	}
+	if refused != nil {
+		return Form{}, refused
+	}
+	return f, nil
+}
+
+// revisable reads proposal id and checks that the sender may revise it now.
+func (c *call) revisable(id string) (*Proposal, error) {
+	pid, ok := ParseID(id)
+	if !ok {
+		return nil, invalid("err.bad_id", "ID", Clip(id, 40))
+	}
+	p, err := c.get(pid)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(Resubmit, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// SubmitRevision resubmits proposal id from a whole form, with SubmitForm's
+// checks of every field and both attestations, and records it exactly as
+// the chat's /revise does, with the same reply and notices.
+func (e *Engine) SubmitRevision(ctx context.Context, in Input, id string, f Fields, attested [2]bool) (FieldErrors, error) {
+	return e.submitModal(ctx, in, func(c *call, errs FieldErrors) (func() error, error) {
+		p, err := c.revisable(id)
+		if err != nil {
+			return nil, err
+		}
+		d := c.checkedProposal(f, attested, errs)
+		d.Target = p.ID
+		return func() error { return c.submit(d) }, nil
+	})
 }
 
 // SubmitForm files a proposal from a whole form. It checks every field and
@@ -125,38 +210,47 @@ func (e *Engine) SubmitForm(ctx context.Context, in Input, f Fields, attested [2
 		if err != nil {
 			return nil, err
 		}
-		d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{dialogUnit: u.ID, dialogOneshot: "1"}}
-		for _, name := range FormFields {
-			v := strings.TrimSpace(f[name])
-			switch {
-			case v == "" && name == FieldDuration:
-				continue
-			case v == "":
-				errs[name] = c.l.T("modal.required")
-				continue
-			case name == FieldKind:
-				k, ok := ParseKind(v)
-				if !ok {
-					errs[name] = c.errText(invalid("err.kind"))
-					continue
-				}
-				v = k
-			}
-			if err := CheckLength(name, v); err != nil {
-				errs[name] = c.errText(err)
-				continue
-			}
-			d.Fields[name] = v
-		}
-		for i, key := range []string{AttestConstitution, AttestNoInterest} {
-			if !attested[i] {
-				errs[key] = c.errText(invalid("err.attest"))
-				continue
-			}
-			d.Data[key] = "yes"
-		}
+		d := c.checkedProposal(f, attested, errs)
+		d.Data[dialogUnit] = u.ID
 		return func() error { return c.submit(d) }, nil
 	})
+}
+
+// checkedProposal is the proposal form's dialog of a whole form's fields
+// and attestations, each checked as the chat form checks it; what is
+// wrong goes to errs, by input key.
+func (c *call) checkedProposal(f Fields, attested [2]bool, errs FieldErrors) *Dialog {
+	d := &Dialog{Kind: "propose", Fields: Fields{}, Data: map[string]string{dialogOneshot: "1"}}
+	for _, name := range FormFields {
+		v := strings.TrimSpace(f[name])
+		switch {
+		case v == "" && name == FieldDuration:
+			continue
+		case v == "":
+			errs[name] = c.l.T("modal.required")
+			continue
+		case name == FieldKind:
+			k, ok := ParseKind(v)
+			if !ok {
+				errs[name] = c.errText(invalid("err.kind"))
+				continue
+			}
+			v = k
+		}
+		if err := CheckLength(name, v); err != nil {
+			errs[name] = c.errText(err)
+			continue
+		}
+		d.Fields[name] = v
+	}
+	for i, key := range []string{AttestConstitution, AttestNoInterest} {
+		if !attested[i] {
+			errs[key] = c.errText(invalid("err.attest"))
+			continue
+		}
+		d.Data[key] = "yes"
+	}
+	return d
 }
 
 // submitModal runs one modal submission: check fills errs and returns what

@@ -227,3 +227,32 @@ func TestSubmitActionAfterAnotherDecided(t *testing.T) {
 		t.Errorf("%d events, want submit and one reject", n)
 	}
 }
+
+// Only the proposer revises, and only a proposal returned for revision:
+// anyone else, or at another time, is refused and nothing changes.
+func TestRevisionFormIsTheProposersWhileReturned(t *testing.T) {
+	h := newHarness(t)
+	id := h.FileProposal(cadre)
+	f := h.Proposal(id).Fields
+	as := func(who string) bot.Input { return bot.Input{Platform: "console", Sender: who, Chat: who} }
+	if _, err := h.Engine.RevisionForm(t.Context(), as(cadre), id); bot.ErrorCode(err) != bot.ENotAllowed {
+		t.Errorf("a submitted proposal's revision form: %v, want a refusal", err)
+	}
+	h.Press(leader, "Request revision")
+	h.Say(leader, "Say how many files a month")
+	for _, who := range []string{leader, cadre2} {
+		if _, err := h.Engine.RevisionForm(t.Context(), as(who), id); err == nil {
+			t.Errorf("%s got the revision form", who)
+		}
+		if _, err := h.Engine.SubmitRevision(t.Context(), as(who), id, f, [2]bool{true, true}); err == nil {
+			t.Errorf("%s revised it", who)
+		}
+	}
+	form, err := h.Engine.RevisionForm(t.Context(), as(cadre), id)
+	if err != nil || form.Inputs[0].Value != f[bot.FieldTitle] || !strings.Contains(form.Intro.String(), "Say how many files a month") {
+		t.Fatalf("the proposer's revision form: %v, %+v", err, form)
+	}
+	if st := h.Proposal(id).Status; st != bot.RevisionRequested {
+		t.Fatalf("status %s after refused revisions", st)
+	}
+}

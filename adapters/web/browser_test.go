@@ -200,3 +200,42 @@ func TestBrowserRefusals(t *testing.T) {
 		t.Errorf("a refused form changed the proposal: %s", st)
 	}
 }
+
+// A cadre revises a returned proposal in the browser: the form opens
+// filled, the attestations must be ticked again, and the revision is
+// recorded and reported to the leaders.
+func TestBrowserCadreRevisesAReturnedProposal(t *testing.T) {
+	ctx := tab(t)
+	s := newSite(t)
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	s.h.Input(bot.Input{Sender: leader, Chat: leader, Button: bot.ButtonData(bot.RequestRevision, id)})
+	s.h.Say(leader, "Đề nghị nêu rõ số hồ sơ dự kiến")
+	dir := shots(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(412, 915), chromedp.Navigate(s.link(proposer)), chromedp.WaitVisible(chromedp.ID("signin")),
+		chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.CSS("nav")),
+		chromedp.Navigate(s.srv.URL+"/p/"+id), chromedp.WaitVisible(chromedp.ID("timeline")),
+		chromedp.Click(chromedp.CSS(`a[href$="/`+bot.ReviseVerb+`"]`)), chromedp.WaitVisible(chromedp.ID("action")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if title, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-title"))); err != nil || title != "Đăng ký đất đai trực tuyến" {
+		t.Fatalf("the form's title %q (%v): want the proposal's", title, err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("f-scope"), "Một huyện, khoảng 300 hồ sơ mỗi tháng"),
+		chromedp.Click(chromedp.CSS(`input[name="`+bot.AttestConstitution+`"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="`+bot.AttestNoInterest+`"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, dir, "revise-form")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := text(t, ctx, "#status"), s.h.Engine.Words("vi").T("status.submitted"); got != want {
+		t.Errorf("status after the revision: %q", got)
+	}
+	if p := s.h.Proposal(id); p.Status != bot.Submitted || p.Fields[bot.FieldScope] != "Một huyện, khoảng 300 hồ sơ mỗi tháng" {
+		t.Errorf("record after the revision: %s, scope %q", p.Status, p.Fields[bot.FieldScope])
+	}
+}

@@ -317,7 +317,13 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, sess *session,
 	}
 	in := s.input(sess, rd.Last)
 	in.Button = data
-	f, err := s.eng.ActionForm(r.Context(), in)
+	var f bot.Form
+	var err error
+	if verb, _, _ := bot.DecodeButton(data); verb == bot.ReviseVerb {
+		f, err = s.eng.RevisionForm(r.Context(), in, v.ID)
+	} else {
+		f, err = s.eng.ActionForm(r.Context(), in)
+	}
 	if err != nil {
 		if errors.Is(err, bot.ErrNoForm) {
 			s.fail(w, r, http.StatusForbidden, rd.Words, rd.Words.T("web.proposal.readonly"))
@@ -325,6 +331,14 @@ func (s *Server) showForm(w http.ResponseWriter, r *http.Request, sess *session,
 		}
 		s.failErr(w, r, rd.Words, err)
 		return
+	}
+	if values == nil { // first shown: what the form holds already
+		values = map[string]string{}
+		for _, fi := range f.Inputs {
+			if fi.Value != "" {
+				values[fi.Key] = fi.Value
+			}
+		}
 	}
 	p := s.pageOf(rd, sess, "", f.Title)
 	status := http.StatusOK
@@ -364,7 +378,17 @@ func (s *Server) actionPost(w http.ResponseWriter, r *http.Request, sess *sessio
 			answers[k] = vs[0]
 		}
 	}
-	errs, err := s.eng.SubmitAction(r.Context(), in, answers)
+	var errs bot.FieldErrors
+	var err error
+	if verb, _, _ := bot.DecodeButton(data); verb == bot.ReviseVerb {
+		fields := bot.Fields{}
+		for _, name := range bot.FormFields {
+			fields[name] = answers[name]
+		}
+		errs, err = s.eng.SubmitRevision(r.Context(), in, v.ID, fields, [2]bool{answers[bot.AttestConstitution] == "yes", answers[bot.AttestNoInterest] == "yes"})
+	} else {
+		errs, err = s.eng.SubmitAction(r.Context(), in, answers)
+	}
 	if err != nil {
 		s.failErr(w, r, rd.Words, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,55 @@ func TestReaderWorkbook(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A proposal returned for revision is revised on the web as in chat: the
+// proposer's page offers it, the form holds the proposal's fields, the
+// attestations are asked again, and what is posted is recorded as the
+// chat's /revise records it; a leader is not offered it.
+func TestRevisionOnTheWeb(t *testing.T) {
+	s := newSite(t)
+	id := s.file(proposer, "Đăng ký đất đai trực tuyến")
+	s.h.Input(bot.Input{Sender: leader, Chat: leader, Button: bot.ButtonData(bot.RequestRevision, id)})
+	s.h.Say(leader, "Đề nghị nêu rõ số hồ sơ dự kiến")
+	if st := s.h.Proposal(id).Status; st != bot.RevisionRequested {
+		t.Fatalf("status %s", st)
+	}
+	if code, _ := s.signIn(leader).do("GET", "/p/"+id+"/"+bot.ReviseVerb, nil); code != http.StatusForbidden {
+		t.Errorf("the leader's revision form: %d, want 403", code)
+	}
+	c := s.signIn(proposer)
+	_, page := c.do("GET", "/p/"+id, nil)
+	if !strings.Contains(page, `href="/p/`+id+`/`+bot.ReviseVerb+`"`) {
+		t.Fatalf("the proposer's page offers no revision:\n%s", page)
+	}
+	code, form := c.do("GET", "/p/"+id+"/"+bot.ReviseVerb, nil)
+	if code != http.StatusOK || !strings.Contains(form, "Ba lần nộp giấy") || !strings.Contains(form, "Chỉnh sửa, bổ sung đề xuất "+id+" theo yêu cầu: “Đề nghị nêu rõ số hồ sơ dự kiến”, rồi gửi lại.") {
+		t.Fatalf("revision form %d:\n%s", code, form)
+	}
+	vals := url.Values{"csrf": {field(csrfRE, form)}, "nonce": {field(nonceRE, form)},
+		"title": {"Đăng ký đất đai trực tuyến"}, "problem": {"Ba lần nộp giấy"}, "kind": {bot.KindUnregulated},
+		"solution": {"Nhận bản quét qua cổng"}, "benefit": {"Bớt hai lần đi lại"}, "scope": {"Một huyện, khoảng 300 hồ sơ mỗi tháng"},
+		"risks": {"Bản quét giả; đối chiếu bản gốc"}}
+	v := s.h.Proposal(id).Version
+	if code, body := c.do("POST", "/p/"+id+"/"+bot.ReviseVerb, vals); code != http.StatusUnprocessableEntity || s.h.Proposal(id).Version != v {
+		t.Fatalf("without the attestations: %d, version %d\n%.400s", code, s.h.Proposal(id).Version, body)
+	}
+	vals.Set(bot.AttestConstitution, "yes")
+	vals.Set(bot.AttestNoInterest, "yes")
+	if code, _ := c.do("POST", "/p/"+id+"/"+bot.ReviseVerb, vals); code != http.StatusSeeOther {
+		t.Fatalf("revision: %d", code)
+	}
+	p := s.h.Proposal(id)
+	if p.Status != bot.Submitted || p.Version != v+1 || p.Fields[bot.FieldScope] != "Một huyện, khoảng 300 hồ sơ mỗi tháng" {
+		t.Fatalf("after the revision: %s v%d scope %q", p.Status, p.Version, p.Fields[bot.FieldScope])
+	}
+	if evs := s.h.Events(id); evs[len(evs)-1].Action != bot.Resubmit {
+		t.Fatalf("last event %s", evs[len(evs)-1].Action)
+	}
+	s.h.Flush()
+	if !strings.Contains(bottest.To(s.h.All(), leader), "đã chỉnh sửa, bổ sung và báo cáo lại đề xuất") {
+		t.Errorf("the leader was not told of the revision:\n%s", bottest.To(s.h.All(), leader))
 	}
 }
