@@ -30,9 +30,11 @@
 // value is the engine's button data; a button whose action asks questions
 // (a date, a reason, a verdict) opens them as a modal, and once the
 // decision is recorded the message that carried the button is updated
-// (chat.update) to say who decided, without buttons. The entry points
-// behind the modals are the engine's ProposalForm, SubmitForm, ActionForm
-// and SubmitAction, which record exactly what the chat dialogs do.
+// (chat.update) to say who decided, without buttons. A proposal returned
+// for revision is revised in the proposal form's modal, filled with its
+// fields. The entry points behind the modals are the engine's
+// ProposalForm, SubmitForm, ActionForm, SubmitAction, RevisionForm and
+// SubmitRevision, which record exactly what the chat dialogs do.
 //
 // Sending ([Adapter.Send]): slack:U… is a person, reached in their direct
 // message (conversations.open, remembered); slack:C…, G… and D… are

@@ -198,6 +198,25 @@ func (a *Adapter) openProposalForm(ctx context.Context, in bot.Input, trigger st
 	}
 }
 
+// openRevisionForm shows the revision of proposal id as the proposal
+// form, filled; should Slack refuse the modal, the chat form starts
+// instead.
+func (a *Adapter) openRevisionForm(ctx context.Context, in bot.Input, id, trigger string) {
+	f, err := a.cfg.Engine.RevisionForm(ctx, formInput(in), id)
+	switch {
+	case bot.ErrorCode(err) == bot.EUnavailable:
+		a.unavailable(ctx, in, err)
+		return
+	case err != nil:
+		return // refused; the engine said why
+	}
+	meta, _ := json.Marshal(actionMeta{Button: in.Button, Ref: in.Ref})
+	if _, err := a.api.OpenViewContext(ctx, trigger, modal(f, callbackRevise, string(meta))); err != nil {
+		a.log.Warn("views.open: the chat form instead", "err", err)
+		a.handle(ctx, in)
+	}
+}
+
 // onAction handles a button press: a button that asks for answers opens
 // their modal; any other goes to the engine. id is the update id the
 // engine dedupes the press by ("": none).
@@ -214,6 +233,10 @@ func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback, i
 	}
 	if validID(ch) && ts != "" {
 		in.Ref = "slack:" + ch + ":" + ts
+	}
+	if verb, args, _ := bot.DecodeButton(in.Button); verb == bot.ReviseVerb && len(args) > 0 {
+		a.openRevisionForm(ctx, in, args[0], cb.TriggerID)
+		return
 	}
 	f, err := a.cfg.Engine.ActionForm(ctx, formInput(in))
 	switch {
@@ -269,11 +292,19 @@ func (a *Adapter) onSubmit(ctx context.Context, cb *slack.InteractionCallback, i
 	var err error
 	switch cb.View.CallbackID {
 	case callbackPropose:
-		fields := bot.Fields{}
-		for _, name := range bot.FormFields {
-			fields[name] = values[name]
+		fields, attested := proposalValues(values)
+		errs, err = a.cfg.Engine.SubmitForm(ctx, in, fields, attested)
+	case callbackRevise:
+		var meta actionMeta
+		if json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta) != nil {
+			return nil
 		}
-		errs, err = a.cfg.Engine.SubmitForm(ctx, in, fields, [2]bool{values[bot.AttestConstitution] != "", values[bot.AttestNoInterest] != ""})
+		_, args, ok := bot.DecodeButton(meta.Button)
+		if !ok || len(args) == 0 {
+			return nil
+		}
+		fields, attested := proposalValues(values)
+		errs, err = a.cfg.Engine.SubmitRevision(ctx, in, args[0], fields, attested)
 	case callbackAction:
 		var meta actionMeta
 		if json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta) != nil || meta.Button == "" {
@@ -301,6 +332,16 @@ func (a *Adapter) onSubmit(ctx context.Context, cb *slack.InteractionCallback, i
 		return slack.NewErrorsViewSubmissionResponse(out)
 	}
 	return nil
+}
+
+// proposalValues are a proposal form's fields and attestations as
+// submitted.
+func proposalValues(values map[string]string) (bot.Fields, [2]bool) {
+	fields := bot.Fields{}
+	for _, name := range bot.FormFields {
+		fields[name] = values[name]
+	}
+	return fields, [2]bool{values[bot.AttestConstitution] != "", values[bot.AttestNoInterest] != ""}
 }
 
 // handle gives input to the engine; when the store cannot be reached it

@@ -170,3 +170,55 @@ func TestWholeLifecycleThroughSlack(t *testing.T) {
 		t.Errorf("history (-want +got):\n%s", d)
 	}
 }
+
+// A proposal returned for revision is revised in a modal: the Chỉnh sửa
+// button opens the proposal form filled with its fields, and submitting it
+// resubmits the proposal as /revise does.
+func TestRevisionThroughSlack(t *testing.T) {
+	r := newRig(t, nil)
+	const cadre, leader = "UCADRE", "ULEAD"
+	const cadreDM, leaderDM = "DCADRE", "DLEAD"
+	r.command(cadre, "propose", "T-propose")
+	if w := r.submit(cadre, proposal()); w.Code != http.StatusOK || w.Body.Len() != 0 {
+		t.Fatalf("submission: %d %s", w.Code, w.Body)
+	}
+	r.press(leader, leaderDM, "Yêu cầu chỉnh sửa, bổ sung", "T-revision")
+	if w := r.submit(leader, map[string]any{"note": "Say how many files a month"}); w.Code != http.StatusOK || w.Body.Len() != 0 {
+		t.Fatalf("request revision: %d %s", w.Code, w.Body)
+	}
+	if st := r.h.Proposal("TNMT-2026-001").Status; st != bot.RevisionRequested {
+		t.Fatalf("status %s", st)
+	}
+
+	r.press(cadre, cadreDM, "Chỉnh sửa", "T-revise")
+	v := r.slack.lastView()
+	if v.Trigger != "T-revise" || v.View["callback_id"] != callbackRevise {
+		t.Fatalf("views.open: %+v", v)
+	}
+	initial := map[string]any{}
+	for _, b := range v.View["blocks"].([]any) {
+		bm := b.(map[string]any)
+		if el, ok := bm["element"].(map[string]any); ok {
+			if iv, ok := el["initial_value"]; ok {
+				initial[bm["block_id"].(string)] = iv
+			}
+			if io, ok := el["initial_option"].(map[string]any); ok {
+				initial[bm["block_id"].(string)] = io["value"]
+			}
+		}
+	}
+	if initial[bot.FieldTitle] != "Online land registration" || initial[bot.FieldKind] != bot.KindUnregulated {
+		t.Errorf("the modal is not filled with the proposal: %v", initial)
+	}
+	revised := proposal()
+	revised[bot.FieldScope] = "One district, about 300 files a month"
+	mark := r.slack.mark()
+	if w := r.submit(cadre, revised); w.Code != http.StatusOK || w.Body.Len() != 0 {
+		t.Fatalf("revision: %d %s", w.Code, w.Body)
+	}
+	p := r.h.Proposal("TNMT-2026-001")
+	if p.Status != bot.Submitted || p.Fields[bot.FieldScope] != "One district, about 300 files a month" {
+		t.Fatalf("after the revision: %s, scope %q", p.Status, p.Fields[bot.FieldScope])
+	}
+	contains(t, to(r.slack.sent(mark), leaderDM), "đã chỉnh sửa, bổ sung và báo cáo lại đề xuất")
+}

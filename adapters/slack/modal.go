@@ -12,6 +12,7 @@ import (
 const (
 	callbackPropose = "sangkien.propose"
 	callbackAction  = "sangkien.action"
+	callbackRevise  = "sangkien.revise"
 )
 
 // Slack's limits on a modal.
@@ -56,7 +57,13 @@ func modal(f bot.Form, callback, meta string) slack.ModalViewRequest {
 		case bot.InputDate:
 			el = slack.NewDatePickerBlockElement(in.Key)
 		case bot.InputChoice:
-			el = slack.NewRadioButtonsBlockElement(in.Key, options()...)
+			r := slack.NewRadioButtonsBlockElement(in.Key, options()...)
+			for _, o := range r.Options {
+				if o.Value == in.Value && in.Value != "" {
+					r.InitialOption = o
+				}
+			}
+			el = r
 		case bot.InputConfirm:
 			el = slack.NewCheckboxGroupsBlockElement(in.Key, options()...)
 		default:
@@ -114,7 +121,7 @@ func firstInput(v slack.View, values map[string]string) string {
 			return in.BlockID
 		}
 	}
-	if v.CallbackID == callbackPropose {
+	if v.CallbackID == callbackPropose || v.CallbackID == callbackRevise {
 		return bot.FieldTitle
 	}
 	first := ""

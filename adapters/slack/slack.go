@@ -30,6 +30,8 @@ type Engine interface {
 	SubmitForm(ctx context.Context, in bot.Input, f bot.Fields, attested [2]bool) (bot.FieldErrors, error)
 	ActionForm(ctx context.Context, in bot.Input) (bot.Form, error)
 	SubmitAction(ctx context.Context, in bot.Input, answers map[string]string) (bot.FieldErrors, error)
+	RevisionForm(ctx context.Context, in bot.Input, id string) (bot.Form, error)
+	SubmitRevision(ctx context.Context, in bot.Input, id string, f bot.Fields, attested [2]bool) (bot.FieldErrors, error)
 }
 
 // Limiter is a rate limiter shared by the replicas; storage.Store
