@@ -44,13 +44,79 @@ func Pace(ctx context.Context, l RateLimiter, address string) error {
 		if err != nil || wait <= 0 {
 			return err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, wait) {
 			return ctx.Err()
-		case <-t.C:
 		}
+	}
+}
+
+// Parts says how a Sender sends a message that goes out as several
+// platform messages (SendParts).
+type Parts struct {
+	Name    string // the platform, for errors and logs
+	Address string
+	// Limiter paces every part after the first (Pace).
+	Limiter RateLimiter
+	// Counted: the deliverer counted the first part and nothing of the
+	// message is out yet, so a failing first part fails the message at
+	// once. Otherwise (an edit or a picture went first) the first part is
+	// paced and tried again like the others.
+	Counted bool
+	// Attempts is how often a part that fails for a while is tried.
+	Attempts int
+	// Backoff is the wait before the next attempt when the platform names
+	// none (DeliveryError.RetryAfter).
+	Backoff func(attempt int) time.Duration
+	Log     *slog.Logger
+}
+
+// SendParts sends parts 0..n-1 in order with send. A part after the first
+// that fails for a while (a *DeliveryError that is not Permanent: 429,
+// 5xx, the network) is tried again here, up to p.Attempts times, so that
+// the deliverer's retry of the whole message does not send again what
+// went before; only when it keeps failing, cannot be sent at all, or ctx
+// runs out does the message fail.
+func SendParts(ctx context.Context, p Parts, n int, send func(ctx context.Context, i int) error) error {
+	for i := range n {
+		first := i == 0 && p.Counted
+		if !first {
+			if err := Pace(ctx, p.Limiter, p.Address); err != nil {
+				return &DeliveryError{Reason: fmt.Sprintf("%s: part %d of %d: %v", p.Name, i+1, n, err)}
+			}
+		}
+		for attempt := 1; ; attempt++ {
+			err := send(ctx, i)
+			if err == nil {
+				break
+			}
+			var de *DeliveryError
+			if first || !errors.As(err, &de) || de.Permanent || attempt >= p.Attempts {
+				return err
+			}
+			wait := de.RetryAfter
+			if wait == 0 {
+				wait = p.Backoff(attempt)
+			}
+			if p.Log != nil {
+				p.Log.Warn(p.Name+": part failed; trying it again", "part", i+1, "of", n, "wait", wait, "err", err)
+			}
+			if !sleepCtx(ctx, wait) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sleepCtx waits d or until ctx ends; false when ctx ended.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -214,3 +214,44 @@ func TestPaceWaitsForTheSlot(t *testing.T) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
 }
+
+// SendParts tries again a later part that fails for a while, and only it;
+// a failing first part the deliverer counted, or a permanent failure,
+// fails the message at once.
+func TestSendPartsRetriesOnlyTheFailingPart(t *testing.T) {
+	free := limiterFunc(func() (time.Duration, error) { return 0, nil })
+	p := bot.Parts{Name: "test", Address: "test:1", Limiter: free, Counted: true, Attempts: 4,
+		Backoff: func(int) time.Duration { return time.Millisecond }}
+	var sent []int
+	fails := map[int]int{1: 2} // part 1 fails twice for a while
+	err := bot.SendParts(context.Background(), p, 3, func(_ context.Context, i int) error {
+		if fails[i] > 0 {
+			fails[i]--
+			return &bot.DeliveryError{Reason: "429"}
+		}
+		sent = append(sent, i)
+		return nil
+	})
+	if err != nil || fmt.Sprint(sent) != "[0 1 2]" {
+		t.Fatalf("err %v, sent %v: want each part once, in order", err, sent)
+	}
+	for name, tc := range map[string]struct {
+		part int
+		err  error
+	}{
+		"a failing first part": {0, &bot.DeliveryError{Reason: "503"}},
+		"a permanent failure":  {1, &bot.DeliveryError{Reason: "blocked", Permanent: true}},
+	} {
+		tries := 0
+		err := bot.SendParts(context.Background(), p, 3, func(_ context.Context, i int) error {
+			if i == tc.part {
+				tries++
+				return tc.err
+			}
+			return nil
+		})
+		if err == nil || tries != 1 {
+			t.Errorf("%s: err %v after %d tries, want a failure after 1", name, err, tries)
+		}
+	}
+}

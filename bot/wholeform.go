@@ -68,28 +68,46 @@ var ErrNoForm = errors.New("bot: this button opens no form")
 // *Error; any other error means the store could not be reached and nothing
 // was said.
 func (e *Engine) ProposalForm(ctx context.Context, in Input) (Form, error) {
-	var f Form
-	var refused error
-	_, err := e.handle(ctx, in, func(c *call) error {
+	return e.askForm(ctx, in, func(c *call) (Form, error) {
 		u, err := c.fileUnit()
 		if err != nil {
-			refused = err
-			return refused
+			return Form{}, err
 		}
 		l := c.l
-		f = Form{
+		return Form{
 			Title:  l.T("modal.propose.title"),
 			Intro:  plain(l.T("modal.propose.intro", "Unit", u.Name)),
 			Submit: l.T("btn.submit"),
 			Cancel: l.T("btn.cancel"),
 			Inputs: proposalInputs(l, nil),
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
+}
+
+// askForm builds a whole form within the handling of in: a refusal is told
+// to in.Chat and returned as an *Error, ErrNoForm is returned untold, and
+// any other error means the store could not be reached.
+func (e *Engine) askForm(ctx context.Context, in Input, build func(c *call) (Form, error)) (Form, error) {
+	var f Form
+	var refused, noForm error
+	_, err := e.handle(ctx, in, func(c *call) error {
+		var err error
+		f, err = build(c)
+		switch {
+		case errors.Is(err, ErrNoForm):
+			noForm = err
+			return nil
+		case err != nil && ErrorCode(err) != EUnavailable:
+			refused = err
+		}
+		return err
+	})
+	switch {
+	case err != nil:
 		return Form{}, err
-	}
-	if refused != nil {
+	case noForm != nil:
+		return Form{}, noForm
+	case refused != nil:
 		return Form{}, refused
 	}
 	return f, nil
@@ -128,18 +146,15 @@ func proposalInputs(l localizer, values Fields) []FormInput {
 // returned as an *Error; any other error means the store could not be
 // reached.
 func (e *Engine) RevisionForm(ctx context.Context, in Input, id string) (Form, error) {
-	var f Form
-	var refused error
-	_, err := e.handle(ctx, in, func(c *call) error {
+	return e.askForm(ctx, in, func(c *call) (Form, error) {
 		p, err := c.revisable(id)
 		if err != nil {
-			refused = err
-			return refused
+			return Form{}, err
 		}
 		// What the leader asked for, said above the form.
 		evs, err := c.e.store.Events(c.ctx, p.ID)
 		if err != nil {
-			return err
+			return Form{}, err
 		}
 		note := ""
 		for _, ev := range evs {
@@ -148,22 +163,14 @@ func (e *Engine) RevisionForm(ctx context.Context, in Input, id string) (Form, e
 			}
 		}
 		l := c.l
-		f = Form{
+		return Form{
 			Title:  l.T("modal.revise.title"),
 			Intro:  plain(l.T("modal.revise.intro", "ID", p.ID, "Note", note)),
 			Submit: l.T("btn.submit"),
 			Cancel: l.T("btn.cancel"),
 			Inputs: proposalInputs(l, p.Fields),
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
-		return Form{}, err
-	}
-	if refused != nil {
-		return Form{}, refused
-	}
-	return f, nil
 }
 
 // revisable reads proposal id and checks that the sender may revise it now.
@@ -319,35 +326,16 @@ func (c *call) formAction() (Action, *Proposal, error) {
 // returned as an *Error. ErrNoForm means the button is to be handed to
 // Handle; any other error means the store could not be reached.
 func (e *Engine) ActionForm(ctx context.Context, in Input) (Form, error) {
-	var f Form
-	var refused, noForm error
-	_, err := e.handle(ctx, in, func(c *call) error {
+	return e.askForm(ctx, in, func(c *call) (Form, error) {
 		a, p, err := c.formAction()
-		if errors.Is(err, ErrNoForm) {
-			noForm = err
-			return nil
-		}
 		if err == nil {
 			_, err = c.actDialog(a, p)
 		}
 		if err != nil {
-			if ErrorCode(err) != EUnavailable {
-				refused = err
-			}
-			return err
+			return Form{}, err
 		}
-		f = c.actionForm(a, p)
-		return nil
+		return c.actionForm(a, p), nil
 	})
-	switch {
-	case err != nil:
-		return Form{}, err
-	case noForm != nil:
-		return Form{}, noForm
-	case refused != nil:
-		return Form{}, refused
-	}
-	return f, nil
 }
 
 // actionForm lays out the questions of action a on p as one form.

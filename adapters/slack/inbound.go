@@ -183,6 +183,14 @@ func (a *Adapter) onCommand(ctx context.Context, c *slack.SlashCommand, id strin
 // the chat form starts instead.
 func (a *Adapter) openProposalForm(ctx context.Context, in bot.Input, trigger string) {
 	f, err := a.cfg.Engine.ProposalForm(ctx, formInput(in))
+	a.openModal(ctx, in, f, err, callbackPropose, "", trigger)
+}
+
+// openModal shows the form the engine built for in as a modal; what the
+// engine answered instead (a refusal it told, the store unreachable, a
+// duplicate it ignored) is left at that. Should Slack refuse the modal
+// (the trigger expired), in goes to the chat, which asks in its own way.
+func (a *Adapter) openModal(ctx context.Context, in bot.Input, f bot.Form, err error, callback, meta, trigger string) {
 	switch {
 	case bot.ErrorCode(err) == bot.EUnavailable:
 		a.unavailable(ctx, in, err)
@@ -192,27 +200,8 @@ func (a *Adapter) openProposalForm(ctx context.Context, in bot.Input, trigger st
 	case len(f.Inputs) == 0:
 		return // a duplicate: the engine did nothing, nor do we
 	}
-	if _, err := a.api.OpenViewContext(ctx, trigger, modal(f, callbackPropose, "")); err != nil {
-		a.log.Warn("views.open: the chat form instead", "err", err)
-		a.handle(ctx, in)
-	}
-}
-
-// openRevisionForm shows the revision of proposal id as the proposal
-// form, filled; should Slack refuse the modal, the chat form starts
-// instead.
-func (a *Adapter) openRevisionForm(ctx context.Context, in bot.Input, id, trigger string) {
-	f, err := a.cfg.Engine.RevisionForm(ctx, formInput(in), id)
-	switch {
-	case bot.ErrorCode(err) == bot.EUnavailable:
-		a.unavailable(ctx, in, err)
-		return
-	case err != nil:
-		return // refused; the engine said why
-	}
-	meta, _ := json.Marshal(actionMeta{Button: in.Button, Ref: in.Ref})
-	if _, err := a.api.OpenViewContext(ctx, trigger, modal(f, callbackRevise, string(meta))); err != nil {
-		a.log.Warn("views.open: the chat form instead", "err", err)
+	if _, err := a.api.OpenViewContext(ctx, trigger, modal(f, callback, meta)); err != nil {
+		a.log.Warn("views.open: asking in the chat instead", "err", err)
 		a.handle(ctx, in)
 	}
 }
@@ -234,29 +223,19 @@ func (a *Adapter) onAction(ctx context.Context, cb *slack.InteractionCallback, i
 	if validID(ch) && ts != "" {
 		in.Ref = "slack:" + ch + ":" + ts
 	}
+	meta, _ := json.Marshal(actionMeta{Button: in.Button, Ref: in.Ref})
 	if verb, args, _ := bot.DecodeButton(in.Button); verb == bot.ReviseVerb && len(args) > 0 {
-		a.openRevisionForm(ctx, in, args[0], cb.TriggerID)
+		// Revising: the proposal form, filled with the proposal's fields.
+		f, err := a.cfg.Engine.RevisionForm(ctx, formInput(in), args[0])
+		a.openModal(ctx, in, f, err, callbackRevise, string(meta), cb.TriggerID)
 		return
 	}
 	f, err := a.cfg.Engine.ActionForm(ctx, formInput(in))
-	switch {
-	case errors.Is(err, bot.ErrNoForm):
+	if errors.Is(err, bot.ErrNoForm) {
 		a.handle(ctx, in)
 		return
-	case bot.ErrorCode(err) == bot.EUnavailable:
-		a.unavailable(ctx, in, err)
-		return
-	case err != nil:
-		return // refused; the engine said why
-	case len(f.Inputs) == 0:
-		return // a duplicate: the engine did nothing, nor do we
 	}
-	meta, _ := json.Marshal(actionMeta{Button: in.Button, Ref: in.Ref})
-	if _, err := a.api.OpenViewContext(ctx, cb.TriggerID, modal(f, callbackAction, string(meta))); err != nil {
-		// The trigger expired or Slack refused the view: ask in the chat.
-		a.log.Warn("views.open: asking in the chat instead", "err", err)
-		a.handle(ctx, in)
-	}
+	a.openModal(ctx, in, f, err, callbackAction, string(meta), cb.TriggerID)
 }
 
 // formInput is in as the engine's form entry points take it: under an

@@ -52,38 +52,25 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 // what went before.
 func (a *Adapter) text(ctx context.Context, chat int64, parts []string, kb *tgbotapi.InlineKeyboardMarkup, after bool) (string, error) {
 	var sent tgbotapi.Message
-	for i, p := range parts {
-		c := tgbotapi.NewMessage(chat, p)
+	err := bot.SendParts(ctx, bot.Parts{
+		Name: "telegram", Address: "telegram:" + strconv.FormatInt(chat, 10), Limiter: a,
+		Counted: !after, Attempts: partAttempts, Log: a.log,
+		Backoff: func(attempt int) time.Duration { return jitter(a.cfg.Backoff << (attempt - 1)) },
+	}, len(parts), func(ctx context.Context, i int) error {
+		c := tgbotapi.NewMessage(chat, parts[i])
 		c.ParseMode = tgbotapi.ModeHTML
 		c.DisableWebPagePreview = true
 		if i == len(parts)-1 && kb != nil {
 			c.ReplyMarkup = *kb
 		}
-		first := i == 0 && !after // counted by the deliverer; nothing sent yet
-		if !first {
-			if err := bot.Pace(ctx, a, "telegram:"+strconv.FormatInt(chat, 10)); err != nil {
-				return "", &bot.DeliveryError{Reason: fmt.Sprintf("telegram: part %d of %d: %v", i+1, len(parts), err)}
-			}
+		var err error
+		if sent, err = a.call(ctx).Send(c); err != nil {
+			return a.deliveryError(err)
 		}
-		for attempt := 1; ; attempt++ {
-			var err error
-			if sent, err = a.call(ctx).Send(c); err == nil {
-				break
-			}
-			derr := a.deliveryError(err)
-			var de *bot.DeliveryError
-			if first || !errors.As(derr, &de) || de.Permanent || attempt == partAttempts {
-				return "", derr
-			}
-			wait := de.RetryAfter
-			if wait == 0 {
-				wait = jitter(a.cfg.Backoff << (attempt - 1))
-			}
-			a.log.Warn("sendMessage: part failed; trying it again", "part", i+1, "of", len(parts), "wait", wait, "err", derr)
-			if !sleep(ctx, wait) {
-				return "", derr
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	a.ready.Store(true)
 	return ref(chat, sent.MessageID), nil

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -58,54 +57,28 @@ func (a *Adapter) Send(ctx context.Context, address string, m *bot.Message) (str
 	msgs := a.render(uid, m)
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.SendTimeout)
 	defer cancel()
+	// A part after the first that fails for a while is tried again, so
+	// that the deliverer's retry of the whole message does not send again
+	// what went before; a permanent failure fails it at once.
 	var ref string
-	for i, om := range msgs {
-		first := i == 0 // counted by the deliverer
-		if !first {
-			if err := bot.Pace(ctx, a, address); err != nil {
-				return "", &bot.DeliveryError{Reason: fmt.Sprintf("zalo: part %d of %d: %v", i+1, len(msgs), err)}
-			}
+	err = bot.SendParts(ctx, bot.Parts{
+		Name: "zalo", Address: address, Limiter: a, Counted: true, Attempts: partAttempts, Log: a.log,
+		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second },
+	}, len(msgs), func(ctx context.Context, i int) error {
+		id, err := a.post(ctx, uid, msgs[i])
+		if err == nil {
+			ref = "zalo:" + uid + ":" + id
 		}
-		// A part after the first that fails for a while is tried again
-		// here, so that the deliverer's retry of the whole message does not
-		// send again what went before; a permanent failure fails it at once.
-		for attempt := 1; ; attempt++ {
-			id, err := a.post(ctx, uid, om)
-			if err == nil {
-				ref = "zalo:" + uid + ":" + id
-				break
-			}
-			var de *bot.DeliveryError
-			if first || !errors.As(err, &de) || de.Permanent || attempt == partAttempts {
-				return "", err
-			}
-			wait := de.RetryAfter
-			if wait == 0 {
-				wait = time.Duration(attempt) * time.Second
-			}
-			a.log.Warn("zalo: part failed; trying it again", "part", i+1, "of", len(msgs), "wait", wait, "err", err)
-			if !sleep(ctx, wait) {
-				return "", err
-			}
-		}
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
 	return ref, nil
 }
 
 // partAttempts is how often a part after the first is tried.
 const partAttempts = 4
-
-// sleep waits d or until ctx ends; false when ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
 
 // render turns m into the calls that carry it to uid.
 func (a *Adapter) render(uid string, m *bot.Message) []outMsg {
