@@ -354,11 +354,15 @@ func CodeOf(id string) string {
 // bytes, and a short argument.
 const maxButtonData = 64
 
+// ReviseVerb is the verb of the button that revises a returned proposal:
+// its whole form is RevisionForm, not ActionForm.
+const ReviseVerb = "ed"
+
 // buttonVerbs are the short codes of the actions buttons carry.
 var buttonVerbs = map[Action]string{
 	ApprovePilot: "ap", RequestRevision: "rv", Reject: "rj", Check: "ck", Respond: "rs",
 	Adjust: "ad", Suspend: "su", Resume: "re", Stop: "st", Complete: "co",
-	Report: "rp", RaiseObstacle: "ob", Withdraw: "wd", Resubmit: "ed",
+	Report: "rp", RaiseObstacle: "ob", Withdraw: "wd", Resubmit: ReviseVerb,
 }
 
 var verbActions = func() map[string]Action {

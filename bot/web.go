@@ -243,12 +243,9 @@ func (c *call) item(p *Proposal) Item {
 // points take as Input.Button).
 type ProposalView struct {
 	Item
-	Words  Words
-	Last   string
-	Events []Event
-	// Steps tell Events in the reader's words, as /history does: Steps[i]
-	// is Events[i].
-	Steps   []StepText
+	Words   Words
+	Last    string
+	Events  []Event
 	Buttons []Button
 }
 
@@ -271,7 +268,7 @@ func (e *Engine) WebProposal(ctx context.Context, in Input, id string) (*Proposa
 	if err != nil {
 		return nil, err
 	}
-	v := &ProposalView{Item: c.item(p), Words: Words{c.l}, Last: c.s.Last, Events: evs, Steps: e.steps(c.l, p.ID, evs)}
+	v := &ProposalView{Item: c.item(p), Words: Words{c.l}, Last: c.s.Last, Events: evs}
 	for _, row := range c.buttonsFor(c.l, p, c.person) {
 		v.Buttons = append(v.Buttons, row...)
 	}
@@ -288,10 +285,6 @@ func (e *Engine) Steps(w Words, id string, evs []Event) []StepText { return e.st
 func (e *Engine) ProposerName(w Words, p *Proposal) string {
 	return e.personName(w.l, p.Proposer, p.ProposerName)
 }
-
-// ReviseVerb is the verb of the button that revises a returned proposal:
-// its form is RevisionForm, not ActionForm.
-var ReviseVerb = buttonVerbs[Resubmit]
 
 // ActorName is the name of the person behind an identity or person id.
 func (e *Engine) ActorName(who string) string { return e.org.DisplayName(e.org.PersonOf(who)) }

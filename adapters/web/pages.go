@@ -241,8 +241,9 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request, sess *session)
 	}
 	// The steps read as /history tells them (bot.Engine.describe): who did
 	// what, to whom, and what was decided or said.
+	steps := s.eng.Steps(words, v.ID, v.Events) // as /history tells them
 	for n, ev := range v.Events {
-		st := v.Steps[n]
+		st := steps[n]
 		te := timelineEntry{Seq: ev.Seq, At: words.Time(ev.At), Action: words.T("action." + string(ev.Action)), Sentence: st.Sentence, Details: st.Details, Hash: ev.Hash[:16]}
 		if ev.From != ev.To && ev.From != bot.Draft {
 			te.Change = words.T("status."+string(ev.From)) + " → " + words.T("status."+string(ev.To))
